@@ -1,0 +1,92 @@
+"""Configuration: one environment-driven source for the web process and the workers.
+
+Every variable is listed in the README with its default. The two that name servers
+(``DATABASE_URL``, ``REDIS_URL``) have no default: a process started without them stops
+with a message instead of silently talking to some other server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or cannot be parsed."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(
+            f"{name} is not set. Set it in the environment (see the README's settings table), "
+            "or use `make run`, which starts embedded servers when none is configured."
+        )
+    return value
+
+
+class Config:
+    """Settings read from the environment once, at construction."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        env = os.environ if env is None else env
+        self.DATABASE_URL = _required(env, "DATABASE_URL")
+        self.REDIS_URL = _required(env, "REDIS_URL")
+        # "tenant:apikey:secretkey,..." provisioned at start, for development and tests.
+        self.BATCH_API_KEYS = env.get("BATCH_API_KEYS", "")
+
+        self.MAX_RECORDS_PER_REQUEST = _int(env, "MAX_RECORDS_PER_REQUEST", 1000, minimum=1)
+        # Flask answers 413 for a larger body before reading it.
+        self.MAX_CONTENT_LENGTH = _int(env, "MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
+        self.CHUNK_SIZE = _int(env, "CHUNK_SIZE", 250, minimum=1)
+
+        self.DB_POOL_MIN_SIZE = _int(env, "DB_POOL_MIN_SIZE", 1, minimum=0)
+        self.DB_POOL_MAX_SIZE = _int(env, "DB_POOL_MAX_SIZE", 10, minimum=1)
+        self.DB_STATEMENT_TIMEOUT_MS = _int(env, "DB_STATEMENT_TIMEOUT_MS", 30_000)
+        self.DB_LOCK_TIMEOUT_MS = _int(env, "DB_LOCK_TIMEOUT_MS", 15_000)
+
+        # Live counters of a job are kept this long after its last update.
+        self.PROGRESS_TTL_SECONDS = _int(env, "PROGRESS_TTL_SECONDS", 7 * 24 * 3600, minimum=60)
+        # Redis redelivers a message not acknowledged within this time (a worker lost
+        # with it); must exceed the longest chunk, which is seconds.
+        self.BROKER_VISIBILITY_TIMEOUT = _int(env, "BROKER_VISIBILITY_TIMEOUT", 3600, minimum=10)
+        # Retries of a chunk whose database went away, with exponential backoff and jitter.
+        self.CHUNK_MAX_RETRIES = _int(env, "CHUNK_MAX_RETRIES", 12)
+        self.CHUNK_RETRY_BACKOFF_MAX = _int(env, "CHUNK_RETRY_BACKOFF_MAX", 60, minimum=1)
+        self.CELERY_QUEUE = env.get("CELERY_QUEUE", "batch").strip() or "batch"
+
+    def celery_settings(self) -> dict:
+        """Return Celery's settings, derived from this configuration."""
+        transport = {"visibility_timeout": self.BROKER_VISIBILITY_TIMEOUT}
+        return {
+            "broker_url": self.REDIS_URL,
+            "broker_transport_options": transport,
+            "broker_connection_retry_on_startup": True,
+            # Results live in PostgreSQL; Celery's result backend would be a second copy.
+            "task_ignore_result": True,
+            "task_serializer": "json",
+            "accept_content": ["json"],
+            "task_default_queue": self.CELERY_QUEUE,
+            # A message is acknowledged only once its chunk is committed, and given back
+            # when the process running it dies: chunks are idempotent, loss is not.
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            # Flower and `celery events` see tasks as they are sent, start and finish.
+            "worker_send_task_events": True,
+            "task_send_sent_event": True,
+            "worker_hijack_root_logger": False,
+        }

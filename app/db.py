@@ -1,0 +1,77 @@
+"""PostgreSQL access: one lazily opened psycopg 3 connection pool per process.
+
+The pool is opened on first use and re-opened after a fork, so neither gunicorn nor
+Celery's prefork pool ever shares a connection (or the pool's threads) across processes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import orjson
+import psycopg
+from psycopg.types.json import set_json_dumps, set_json_loads
+from psycopg_pool import ConnectionPool
+
+# JSON columns are parsed and written with orjson, process-wide.
+set_json_loads(orjson.loads)
+set_json_dumps(lambda value: orjson.dumps(value).decode())
+
+
+class Database:
+    """A connection pool for one database URL, safe to use across forks."""
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10,
+                 statement_timeout_ms: int = 30_000, lock_timeout_ms: int = 15_000,
+                 application_name: str = "batchq") -> None:
+        self.url = url
+        self._min_size = min_size
+        self._max_size = max_size
+        self._options = (f"-c statement_timeout={statement_timeout_ms} "
+                         f"-c lock_timeout={lock_timeout_ms}")
+        self._application_name = application_name
+        self._pool: ConnectionPool | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    @property
+    def pool(self) -> ConnectionPool:
+        """Return this process's pool, opening it on first use."""
+        if self._pool is None or self._pid != os.getpid():
+            with self._lock:
+                if self._pool is None or self._pid != os.getpid():
+                    self._pool = self._open_pool()
+                    self._pid = os.getpid()
+        return self._pool
+
+    def _open_pool(self) -> ConnectionPool:
+        return ConnectionPool(
+            self.url,
+            min_size=self._min_size,
+            max_size=self._max_size,
+            kwargs={"options": self._options, "application_name": self._application_name},
+            # A connection broken by a database restart is noticed and replaced at checkout.
+            check=ConnectionPool.check_connection,
+            open=True,
+            name=f"batchq-{os.getpid()}",
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """Yield a connection inside one transaction, committed on success."""
+        with self.pool.connection() as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Close this process's pool, if it was opened here."""
+        if self._pool is not None and self._pid == os.getpid():
+            self._pool.close()
+        self._pool = None
+
+
+def connect(url: str, **kwargs) -> psycopg.Connection:
+    """Open a single connection (for the CLI and tests), outside any pool."""
+    return psycopg.connect(url, **kwargs)
