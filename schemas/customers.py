@@ -1,0 +1,69 @@
+"""The customer record: Gameball's customer fields, with the limits this service keeps.
+
+Fields absent from a record leave the stored value as it was; ``null`` clears an optional
+field. Unknown fields fail the record (naming the field) rather than being dropped
+silently: a client that sends a field expects it to be stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+from schemas.fields import CalendarDate, JsonObjectLimits, StrictBoolean, unstorable_text_path
+
+CUSTOMER_ID_MAX = 128
+TEXT_MAX = 255
+TAGS_MAX, TAG_MAX = 100, 64
+CUSTOM_MAX_BYTES, CUSTOM_MAX_DEPTH, CUSTOM_MAX_KEYS = 16 * 1024, 5, 100
+GENDERS = ("M", "F", "O", "Other")
+
+
+def _text(max_length: int = TEXT_MAX) -> fields.String:
+    return fields.String(allow_none=True, validate=validate.Length(max=max_length))
+
+
+class CustomerSchema(Schema):
+    """One customer profile to create or update, keyed by ``customerId``."""
+
+    customerId = fields.String(required=True, validate=[
+        validate.Length(min=1, max=CUSTOMER_ID_MAX),
+        validate.Regexp(r".*\S", error="Must not be blank."),
+    ])
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    name = _text()
+    displayName = _text()
+    firstName = _text()
+    lastName = _text()
+    mobile = _text(32)
+    gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
+    dateOfBirth = CalendarDate(allow_none=True)
+    joinDate = CalendarDate(allow_none=True)
+    country = _text(64)
+    city = _text(128)
+    preferredLanguage = _text(16)
+    guest = StrictBoolean(allow_none=True)
+    tags = fields.List(
+        fields.String(validate=validate.Length(min=1, max=TAG_MAX)),
+        allow_none=True,
+        validate=validate.Length(max=TAGS_MAX),
+    )
+    custom = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=64)),
+        allow_none=True,
+        validate=JsonObjectLimits(max_bytes=CUSTOM_MAX_BYTES, max_depth=CUSTOM_MAX_DEPTH,
+                                  max_keys=CUSTOM_MAX_KEYS),
+    )
+
+    @pre_load
+    def reject_unstorable_text(self, data: Any, **kwargs: Any) -> Any:
+        """Fail a record carrying text PostgreSQL cannot store, naming where it is."""
+        path = unstorable_text_path(data)
+        if path is not None:
+            field = path.split(".", 1)[0]
+            raise ValidationError({field: [f"Contains a NUL character or a lone surrogate at {path}."]})
+        return data
+
+
+customer_schema = CustomerSchema()

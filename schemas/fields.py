@@ -1,0 +1,86 @@
+"""Fields and validators shared by the record schemas."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+from marshmallow import ValidationError, fields
+
+_CALENDAR_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class CalendarDate(fields.Date):
+    """A real calendar date written exactly ``YYYY-MM-DD``.
+
+    Python's ``date.fromisoformat`` also takes ``YYYYMMDD`` and week dates; the API
+    promises one format, so anything else fails with the same message.
+    """
+
+    default_error_messages = {"invalid": "Not a valid date; expected a real date as YYYY-MM-DD."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+        if not isinstance(value, str) or not _CALENDAR_DATE.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON ``true`` or ``false``, not "yes", 1 or "on"."""
+
+    truthy = {True}
+    falsy = {False}
+
+
+def json_depth(value: Any) -> int:
+    """Return how deeply ``value`` nests objects and arrays (a scalar is 0)."""
+    depth, level = 0, [value]
+    while level:
+        containers = [v for v in level if isinstance(v, (dict, list))]
+        if not containers:
+            break
+        depth += 1
+        level = [child for c in containers for child in (c.values() if isinstance(c, dict) else c)]
+    return depth
+
+
+class JsonObjectLimits:
+    """Validate a free-form JSON object against size, depth and key-count limits."""
+
+    def __init__(self, *, max_bytes: int, max_depth: int, max_keys: int) -> None:
+        self.max_bytes, self.max_depth, self.max_keys = max_bytes, max_depth, max_keys
+
+    def __call__(self, value: dict) -> None:
+        if len(value) > self.max_keys:
+            raise ValidationError(f"Too many keys: {len(value)}; at most {self.max_keys}.")
+        if json_depth(value) > self.max_depth:
+            raise ValidationError(f"Nested too deeply; at most {self.max_depth} levels.")
+        size = len(orjson.dumps(value))
+        if size > self.max_bytes:
+            raise ValidationError(f"Too large: {size} bytes as JSON; at most {self.max_bytes}.")
+
+
+def unstorable_text_path(value: Any, path: str = "") -> str | None:
+    """Return the path of the first string PostgreSQL cannot store (NUL, lone surrogate)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return path
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, child in items:
+        child_path = f"{path}.{key}" if path else str(key)
+        found = unstorable_text_path(key, child_path) if isinstance(key, str) else None
+        found = found or unstorable_text_path(child, child_path)
+        if found is not None:
+            return found
+    return None
