@@ -1,0 +1,7 @@
+"""The HTTP endpoints, one module per resource, registered from one tuple."""
+
+from app.api.batch import batch_bp
+from app.api.customers import customers_bp
+from app.api.health import health_bp
+
+BLUEPRINTS = (health_bp, batch_bp, customers_bp)

@@ -1,0 +1,116 @@
+"""The batch job endpoints: submit, watch and stop a job."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Blueprint, Response, request, url_for
+
+from app import jobs, queue
+from app.auth import authenticate_request
+from app.errors import (CONFLICT, INVALID_JSON, NOT_FOUND, TOO_MANY_RECORDS,
+                        UNSUPPORTED_MEDIA_TYPE, ApiError)
+from app.jsonio import InvalidJSON, json_response, parse_json
+from app.services import Services, current_services
+from app.status import status_body
+from marshmallow import ValidationError
+
+from schemas.envelope import BatchEnvelopeSchema
+from schemas.messages import error_line
+from workers.operations import REGISTRY, get_operation, title_of
+
+log = logging.getLogger(__name__)
+
+batch_bp = Blueprint("batch", __name__, url_prefix="/api/v4.0/integrations")
+
+
+@batch_bp.post("/batch/<operation>")
+def submit_job(operation: str) -> Response:
+    """Store the records of a new job, then enqueue it; answer 202 with its id."""
+    services = current_services()
+    tenant = authenticate_request(services)
+    if get_operation(operation) is None:
+        raise ApiError(NOT_FOUND, f"No batch operation {operation!r}; "
+                                  f"available: {', '.join(sorted(REGISTRY))}.")
+    records = _read_envelope(services)
+    with services.db.transaction() as conn:
+        job_id = jobs.create_job(conn, tenant.id, operation, records)
+    # Committed: from here the job survives anything, even a broker that is down now.
+    queue.enqueue_job(services.celery, job_id)
+    log.info("job %s submitted: %s, %d records, tenant %s", job_id, operation, len(records),
+             tenant.name)
+    location = url_for("batch.show_job", job_id=job_id)
+    return json_response({"jobId": job_id, "status": "queued"}, 202, {"Location": location})
+
+
+@batch_bp.get("/batch/<job_id>")
+def show_job(job_id: str) -> Response:
+    """Return the job's status, counts and the records' outcomes so far."""
+    services = current_services()
+    tenant = authenticate_request(services)
+    # Live counts are read before the chunks, so they never exceed the outcomes listed.
+    live = _live_counts(services, job_id)
+    with services.db.transaction() as conn:
+        job = _find_job(conn, tenant.id, job_id)
+        chunks = jobs.done_chunks(conn, job_id) if job.status != "queued" else []
+    return json_response(status_body(job, title_of(job.operation), chunks, live))
+
+
+@batch_bp.delete("/batch/<job_id>")
+def stop_job(job_id: str) -> Response:
+    """Stop the job: no record is applied after this answers, and its counts are final."""
+    services = current_services()
+    tenant = authenticate_request(services)
+    with services.db.transaction() as conn:
+        result = jobs.stop_job(conn, tenant.id, job_id)
+        if result.job is None:
+            raise ApiError(NOT_FOUND, f"No batch job {job_id!r}.")
+        job = result.job
+        if result.refused:
+            raise ApiError(CONFLICT, f"Job {job_id} is already {job.status}; only a queued or "
+                                     "running job can be stopped.")
+        chunks = jobs.done_chunks(conn, job_id)
+        total_chunks = jobs.chunk_count(conn, job_id)
+    queue.revoke_job(services.celery, job_id, total_chunks)
+    try:
+        services.progress.forget(job_id)
+    except redis.RedisError as error:
+        log.warning("live counters of stopped job %s not dropped: %s", job_id, error)
+    log.info("job %s stopped by tenant %s", job_id, tenant.name)
+    return json_response(status_body(job, title_of(job.operation), chunks))
+
+
+def _read_envelope(services: Services) -> list[dict]:
+    """Parse and validate the request envelope; return its records."""
+    if request.mimetype != "application/json":
+        raise ApiError(UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON, with "
+                                               "Content-Type: application/json.")
+    try:
+        payload = parse_json(request.get_data(cache=False))
+    except InvalidJSON as error:
+        raise ApiError(INVALID_JSON, f"The body is not valid JSON: {error}.") from None
+    schema = BatchEnvelopeSchema(max_records=services.config.MAX_RECORDS_PER_REQUEST)
+    try:
+        return schema.load(payload)["body"]
+    except ValidationError as error:
+        if schema.holds_too_many(payload):
+            raise ApiError(TOO_MANY_RECORDS, error_line(error.messages),
+                           errors=error.messages) from None
+        raise
+
+
+def _find_job(conn, tenant_id: int, job_id: str) -> jobs.Job:
+    job = jobs.get_job(conn, job_id, tenant_id=tenant_id)
+    if job is None:
+        raise ApiError(NOT_FOUND, f"No batch job {job_id!r}.")
+    return job
+
+
+def _live_counts(services: Services, job_id: str) -> tuple[int, int] | None:
+    try:
+        return services.progress.counts(job_id)
+    except redis.RedisError as error:
+        log.warning("live counters of job %s unavailable: %s", job_id, error)
+        return None
+

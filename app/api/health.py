@@ -1,0 +1,39 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import psycopg
+import redis
+from flask import Blueprint, Response
+
+from app.jsonio import json_response
+from app.services import current_services
+
+health_bp = Blueprint("health", __name__)
+
+
+@health_bp.get("/healthz")
+def healthz() -> Response:
+    """Answer 200 while the process serves requests."""
+    return json_response({"status": "ok"})
+
+
+@health_bp.get("/readyz")
+def readyz() -> Response:
+    """Report whether PostgreSQL and Redis answer, and how many workers answer a ping."""
+    services = current_services()
+    checks = {"postgres": "ok", "redis": "ok"}
+    try:
+        with services.db.pool.connection(timeout=2) as conn:
+            conn.execute("SELECT 1")
+    except (psycopg.Error, Exception) as error:  # noqa: BLE001 - any failure means not ready
+        checks["postgres"] = f"unavailable: {type(error).__name__}"
+    workers = 0
+    try:
+        services.redis.ping()
+        workers = len(services.celery.control.ping(timeout=0.5) or [])
+    except (redis.RedisError, OSError) as error:
+        checks["redis"] = f"unavailable: {type(error).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    body = {"status": "ready" if ready else "unavailable", "checks": checks, "workers": workers}
+    return json_response(body, 200 if ready else 503)

@@ -1,0 +1,46 @@
+"""Authenticating a request from its ``APIKey`` and ``SecretKey`` headers.
+
+A missing key, an unknown APIKey, a wrong SecretKey and a revoked pair all answer the
+same 401, so a caller learns nothing about which part was wrong.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from flask import g, request
+
+from app import tenants
+from app.errors import UNAUTHENTICATED, ApiError
+from app.services import Services
+
+_provisioned_lock = threading.Lock()
+_provisioned_for: set[str] = set()
+
+
+def authenticate_request(services: Services) -> tenants.Tenant:
+    """Return the tenant of the request's key pair; raise 401 if there is none."""
+    _provision_once(services)
+    api_key = request.headers.get("APIKey", "")
+    secret_key = request.headers.get("SecretKey", "")
+    if not api_key or not secret_key:
+        raise ApiError(UNAUTHENTICATED, "Send your keys in the APIKey and SecretKey headers.")
+    with services.db.transaction() as conn:
+        tenant = tenants.authenticate(conn, api_key, secret_key)
+    if tenant is None:
+        raise ApiError(UNAUTHENTICATED, "The APIKey and SecretKey do not match an active key pair.")
+    g.tenant = tenant
+    return tenant
+
+
+def _provision_once(services: Services) -> None:
+    """Store the pairs of BATCH_API_KEYS, once per process, before the first check."""
+    spec = services.config.BATCH_API_KEYS
+    if not spec or spec in _provisioned_for:
+        return
+    with _provisioned_lock:
+        if spec in _provisioned_for:
+            return
+        with services.db.transaction() as conn:
+            tenants.provision(conn, spec)
+        _provisioned_for.add(spec)

@@ -1,0 +1,263 @@
+"""The job repository: every SQL statement about batch jobs and their chunks.
+
+Locking protocol (what makes stop and redelivery safe):
+- a chunk transaction holds ``FOR SHARE`` on its job row from its first statement to its
+  commit, and ``FOR UPDATE`` on its chunk row;
+- stopping a job takes ``FOR UPDATE`` on the job row, so it waits for the chunks being
+  applied right now, and every chunk that starts after it sees ``stopped`` and applies
+  nothing. The counts a stop answers are therefore final;
+- a chunk row with ``done_at`` set is never applied again, so a message delivered twice
+  changes nothing.
+Chunk transactions never write the job row (two of them holding FOR SHARE and both
+upgrading would deadlock); the job's figures are summed from its chunks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Json
+
+UNFINISHED = ("queued", "running")
+FINISHED = ("completed", "failed", "stopped")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A batch job row."""
+
+    id: str
+    tenant_id: int
+    operation: str
+    status: str
+    total_count: int
+    finished_count: int
+    error_count: int
+    failure_message: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DoneChunk:
+    """A chunk whose outcomes are committed."""
+
+    chunk_no: int
+    finished_count: int
+    error_count: int
+    successful: list[dict] | None
+    failed: list[dict] | None
+
+
+@dataclass(frozen=True)
+class ChunkRange:
+    """Which records a chunk covers."""
+
+    chunk_no: int
+    first_index: int
+    record_count: int
+
+
+_JOB_COLUMNS = ("id, tenant_id, operation, status, total_count, finished_count, error_count,"
+                " failure_message, created_at, started_at, finished_at")
+
+
+def new_job_id() -> str:
+    """Return a fresh, unguessable job id."""
+    return uuid.uuid4().hex
+
+
+def create_job(conn: psycopg.Connection, tenant_id: int, operation: str,
+               records: list[dict]) -> str:
+    """Store a queued job with its records; return its id (commit is the caller's)."""
+    job_id = new_job_id()
+    conn.execute(
+        "INSERT INTO batch_jobs (id, tenant_id, operation, total_count) VALUES (%s, %s, %s, %s)",
+        (job_id, tenant_id, operation, len(records)),
+    )
+    conn.execute("INSERT INTO batch_job_records (job_id, records) VALUES (%s, %s::json)",
+                 (job_id, Json(records)))
+    return job_id
+
+
+def get_job(conn: psycopg.Connection, job_id: str, *, tenant_id: int | None = None,
+            lock: str = "") -> Job | None:
+    """Return the job, scoped to ``tenant_id`` when given; ``lock`` may be a FOR clause."""
+    sql = f"SELECT {_JOB_COLUMNS} FROM batch_jobs WHERE id = %s"
+    params: list[Any] = [job_id]
+    if tenant_id is not None:
+        sql += " AND tenant_id = %s"
+        params.append(tenant_id)
+    row = conn.execute(f"{sql} {lock}", params).fetchone()
+    return Job(*row) if row else None
+
+
+def done_chunks(conn: psycopg.Connection, job_id: str, *, with_outcomes: bool = True
+                ) -> list[DoneChunk]:
+    """Return the job's committed chunks in order."""
+    outcomes = "successful, failed" if with_outcomes else "NULL, NULL"
+    rows = conn.execute(
+        f"SELECT chunk_no, finished_count, error_count, {outcomes} FROM batch_chunks"
+        " WHERE job_id = %s AND done_at IS NOT NULL ORDER BY chunk_no",
+        (job_id,),
+    ).fetchall()
+    return [DoneChunk(*row) for row in rows]
+
+
+def mark_running(conn: psycopg.Connection, job_id: str) -> Job | None:
+    """Move a queued job to running; return the job as it is now (None if unknown)."""
+    job = get_job(conn, job_id, lock="FOR UPDATE")
+    if job is not None and job.status == "queued":
+        conn.execute("UPDATE batch_jobs SET status = 'running', started_at = now() WHERE id = %s",
+                     (job_id,))
+        job = get_job(conn, job_id)
+    return job
+
+
+def ensure_chunks(conn: psycopg.Connection, job_id: str, total: int, chunk_size: int) -> None:
+    """Create the job's chunk rows (once: a second call with any size changes nothing)."""
+    exists = conn.execute("SELECT 1 FROM batch_chunks WHERE job_id = %s LIMIT 1",
+                          (job_id,)).fetchone()
+    if exists:
+        return
+    starts = list(range(0, total, chunk_size))
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO batch_chunks (job_id, chunk_no, first_index, record_count)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            [(job_id, n, first, min(chunk_size, total - first)) for n, first in enumerate(starts)],
+        )
+
+
+def pending_chunks(conn: psycopg.Connection, job_id: str) -> list[int]:
+    """Return the numbers of the job's chunks not yet applied."""
+    rows = conn.execute("SELECT chunk_no FROM batch_chunks WHERE job_id = %s AND done_at IS NULL"
+                        " ORDER BY chunk_no", (job_id,)).fetchall()
+    return [row[0] for row in rows]
+
+
+def chunk_count(conn: psycopg.Connection, job_id: str) -> int:
+    """Return how many chunks the job was split into (0 before it started)."""
+    return conn.execute("SELECT count(*) FROM batch_chunks WHERE job_id = %s",
+                        (job_id,)).fetchone()[0]
+
+
+def lock_chunk(conn: psycopg.Connection, job_id: str, chunk_no: int
+               ) -> tuple[ChunkRange, DoneChunk | None] | None:
+    """Lock a chunk row; return its range and, if already applied, its figures."""
+    row = conn.execute(
+        "SELECT first_index, record_count, done_at IS NOT NULL, finished_count, error_count"
+        " FROM batch_chunks WHERE job_id = %s AND chunk_no = %s FOR UPDATE",
+        (job_id, chunk_no),
+    ).fetchone()
+    if row is None:
+        return None
+    first, count, done, finished, errors = row
+    done_chunk = DoneChunk(chunk_no, finished, errors, None, None) if done else None
+    return ChunkRange(chunk_no, first, count), done_chunk
+
+
+def job_records(conn: psycopg.Connection, job_id: str) -> list[dict]:
+    """Return all records of a job, as submitted."""
+    return conn.execute("SELECT records FROM batch_job_records WHERE job_id = %s",
+                        (job_id,)).fetchone()[0]
+
+
+def complete_chunk(conn: psycopg.Connection, job_id: str, chunk_no: int,
+                   successful: list[dict], failed: list[dict]) -> None:
+    """Record a chunk's outcomes and mark it applied."""
+    conn.execute(
+        "UPDATE batch_chunks SET done_at = now(), finished_count = %s, error_count = %s,"
+        " successful = %s::json, failed = %s::json WHERE job_id = %s AND chunk_no = %s",
+        (len(successful), len(failed), Json(successful), Json(failed), job_id, chunk_no),
+    )
+
+
+# The figures of job ``j`` summed over its applied chunks, for UPDATE .. SET (a, b) = (..).
+_CHUNK_SUMS = ("(SELECT coalesce(sum(c.finished_count), 0), coalesce(sum(c.error_count), 0)"
+               " FROM batch_chunks c WHERE c.job_id = j.id AND c.done_at IS NOT NULL)")
+
+
+def finish_if_done(conn: psycopg.Connection, job_id: str) -> bool:
+    """Complete a running job whose chunks are all applied; return True if it did now.
+
+    Runs after the caller's chunk committed, in its own statement: whichever chunk commits
+    last sees every chunk done, so exactly one caller completes the job.
+    """
+    row = conn.execute(
+        "UPDATE batch_jobs j SET status = 'completed', finished_at = now(),"
+        f" (finished_count, error_count) = {_CHUNK_SUMS}"
+        " WHERE j.id = %s AND j.status = 'running'"
+        " AND EXISTS (SELECT 1 FROM batch_chunks c WHERE c.job_id = j.id)"
+        " AND NOT EXISTS (SELECT 1 FROM batch_chunks c WHERE c.job_id = j.id AND c.done_at IS NULL)"
+        " RETURNING 1",
+        (job_id,),
+    ).fetchone()
+    return row is not None
+
+
+def fail_job(conn: psycopg.Connection, job_id: str, message: str) -> bool:
+    """Mark an unfinished job failed with ``message``, keeping the figures it reached."""
+    row = conn.execute(
+        "UPDATE batch_jobs j SET status = 'failed', finished_at = now(), failure_message = %s,"
+        f" (finished_count, error_count) = {_CHUNK_SUMS}"
+        " WHERE j.id = %s AND j.status IN ('queued', 'running') RETURNING 1",
+        (message, job_id),
+    ).fetchone()
+    return row is not None
+
+
+@dataclass(frozen=True)
+class StopResult:
+    """What a stop request found: the job (after the stop), and whether it was refused."""
+
+    job: Job | None
+    refused: bool = False
+
+
+def stop_job(conn: psycopg.Connection, tenant_id: int, job_id: str) -> StopResult:
+    """Stop an unfinished job; its counts are final once this commits.
+
+    ``FOR UPDATE`` waits for chunks being applied now; chunks that start later see the
+    job stopped. A stopped job answers as it is; a completed or failed one is refused.
+    """
+    job = get_job(conn, job_id, tenant_id=tenant_id, lock="FOR UPDATE")
+    if job is None or job.status == "stopped":
+        return StopResult(job)
+    if job.status in FINISHED:
+        return StopResult(job, refused=True)
+    conn.execute(
+        "UPDATE batch_jobs j SET status = 'stopped', finished_at = now(),"
+        f" (finished_count, error_count) = {_CHUNK_SUMS}"
+        " WHERE j.id = %s",
+        (job_id,),
+    )
+    return StopResult(get_job(conn, job_id))
+
+
+def stalled_jobs(conn: psycopg.Connection, older_than_seconds: int, limit: int = 100
+                 ) -> list[tuple[str, str]]:
+    """Return (job id, status) of unfinished jobs with no progress for that long."""
+    rows = conn.execute(
+        "SELECT j.id, j.status FROM batch_jobs j"
+        " WHERE j.status IN ('queued', 'running')"
+        " AND greatest(j.created_at, j.started_at,"
+        "   (SELECT max(c.done_at) FROM batch_chunks c WHERE c.job_id = j.id))"
+        "   < now() - make_interval(secs => %s)"
+        " ORDER BY j.created_at LIMIT %s",
+        (older_than_seconds, limit),
+    ).fetchall()
+    return [(row[0], row[1]) for row in rows]
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Format a timestamp as ISO 8601 UTC with a ``Z``, to the millisecond."""
+    if moment is None:
+        return None
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

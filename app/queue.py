@@ -1,0 +1,53 @@
+"""Sending and revoking the job's Celery messages, by task name.
+
+The web process sends tasks by name, so it never imports the worker code. Messages are
+only sent after the rows they name are committed (the callers' duty): a worker never
+looks for a job that is not there yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from celery import Celery
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+RUN_JOB = "batch.run_job"
+PROCESS_CHUNK = "batch.process_chunk"
+# One quick retry, then give up: the job is committed and the sweeper sends it later.
+_PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+def chunk_task_id(job_id: str, chunk_no: int) -> str:
+    """Return the task id of a chunk: known in advance, so a stop can revoke it."""
+    return f"{job_id}:{chunk_no}"
+
+
+def enqueue_job(celery: Celery, job_id: str) -> bool:
+    """Send the job's start message; return False if the broker could not take it."""
+    try:
+        celery.send_task(RUN_JOB, args=[job_id], task_id=job_id, retry_policy=_PUBLISH_RETRY)
+        return True
+    except (BrokerError, RedisError, OSError) as error:
+        log.warning("job %s committed but not enqueued (the sweeper will): %s", job_id, error)
+        return False
+
+
+def enqueue_chunks(celery: Celery, job_id: str, chunk_nos: Iterable[int]) -> None:
+    """Send one message per chunk."""
+    for chunk_no in chunk_nos:
+        celery.send_task(PROCESS_CHUNK, args=[job_id, chunk_no],
+                         task_id=chunk_task_id(job_id, chunk_no))
+
+
+def revoke_job(celery: Celery, job_id: str, chunk_count: int) -> None:
+    """Ask the workers to drop the job's queued messages (an optimisation: chunks check)."""
+    ids = [job_id] + [chunk_task_id(job_id, n) for n in range(chunk_count)]
+    try:
+        celery.control.revoke(ids)
+    except (BrokerError, RedisError, OSError) as error:
+        log.warning("could not broadcast the revoke of job %s: %s", job_id, error)

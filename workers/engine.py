@@ -1,0 +1,215 @@
+"""The job machinery as plain functions: start a job, apply a chunk, finish the job.
+
+The Celery tasks in ``workers.tasks`` are thin wrappers around these, so tests can call
+them without a broker. Every function is safe to run twice for the same job or chunk:
+that is what lets the broker redeliver, and the sweeper re-enqueue, without fear.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import psycopg.errors
+import redis
+from marshmallow import ValidationError
+
+from app import jobs
+from app.services import Services
+from schemas.messages import error_line
+from workers.operations import Operation, Outcome, ValidRecord, get_operation
+
+log = logging.getLogger(__name__)
+
+# Errors that say "try the whole chunk again later", never "this record is bad".
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.errors.TransactionRollback,
+)
+
+
+@dataclass(frozen=True)
+class ChunkReport:
+    """What applying a chunk did: its figures, or why it applied nothing."""
+
+    applied: bool
+    finished_count: int = 0
+    error_count: int = 0
+    skipped_because: str | None = None
+
+
+def start_job(services: Services, job_id: str) -> list[int]:
+    """Mark the job running, split it into chunks; return the chunks still to apply."""
+    with services.db.transaction() as conn:
+        job = jobs.mark_running(conn, job_id)
+        if job is None or job.status != "running":
+            log.info("job %s not started: %s", job_id, job.status if job else "unknown")
+            return []
+        jobs.ensure_chunks(conn, job_id, job.total_count, services.config.CHUNK_SIZE)
+        pending = jobs.pending_chunks(conn, job_id)
+        done = jobs.done_chunks(conn, job_id, with_outcomes=False)
+    _rebuild_progress(services, job_id, done)
+    if not pending:
+        finish_job(services, job_id)
+    return pending
+
+
+def apply_chunk(services: Services, job_id: str, chunk_no: int) -> ChunkReport:
+    """Apply one chunk in one transaction, exactly once, unless the job was stopped."""
+    with services.db.transaction() as conn:
+        job = jobs.get_job(conn, job_id, lock="FOR SHARE")
+        if job is None or job.status != "running":
+            return ChunkReport(False, skipped_because=job.status if job else "unknown job")
+        locked = jobs.lock_chunk(conn, job_id, chunk_no)
+        if locked is None:
+            return ChunkReport(False, skipped_because="unknown chunk")
+        chunk, already_done = locked
+        if already_done is not None:
+            report = ChunkReport(False, already_done.finished_count, already_done.error_count,
+                                 skipped_because="already applied")
+        else:
+            operation = get_operation(job.operation)
+            records = jobs.job_records(conn, job_id)
+            successful, failed = evaluate_chunk(operation, conn, job.tenant_id, records,
+                                                chunk.first_index, chunk.record_count)
+            jobs.complete_chunk(conn, job_id, chunk_no, successful, failed)
+            report = ChunkReport(True, len(successful), len(failed))
+    # Committed: count it (once, however often we get here) and see if the job is done.
+    _count_chunk(services, job_id, chunk_no, report)
+    finish_job(services, job_id)
+    return report
+
+
+def finish_job(services: Services, job_id: str) -> bool:
+    """Complete the job if all its chunks are applied; return True if it completed now."""
+    with services.db.transaction() as conn:
+        completed = jobs.finish_if_done(conn, job_id)
+    if completed:
+        log.info("job %s completed", job_id)
+        _quietly(services.progress.forget, job_id)
+    return completed
+
+
+def fail_job(services: Services, job_id: str, message: str) -> None:
+    """Mark the job failed: it cannot go on. Its applied records stay applied."""
+    with services.db.transaction() as conn:
+        if jobs.fail_job(conn, job_id, message):
+            log.error("job %s failed: %s", job_id, message)
+
+
+def evaluate_chunk(operation: Operation, conn: psycopg.Connection, tenant_id: int,
+                   records: list[Any], first: int, count: int) -> tuple[list[dict], list[dict]]:
+    """Validate and apply records [first, first+count); return (successful, failed) entries."""
+    first_seen = _first_index_of_each(records, operation.unique_field) if operation.unique_field else {}
+    valid: list[ValidRecord] = []
+    outcomes: list[Outcome] = []
+    for index in range(first, first + count):
+        record = records[index]
+        duplicate_of = _duplicate_of(record, index, operation.unique_field, first_seen)
+        if duplicate_of is not None:
+            outcomes.append(Outcome(index, False, (
+                f"{operation.unique_field}: Duplicate of the record at index {duplicate_of}; "
+                "each appears once per request, the first one is applied.")))
+            continue
+        try:
+            valid.append(ValidRecord(index, operation.schema.load(record)))
+        except ValidationError as error:
+            outcomes.append(Outcome(index, False, error_line(error.messages)))
+    if valid:
+        outcomes.extend(_apply_isolating_failures(operation, conn, tenant_id, valid))
+    outcomes.sort(key=lambda o: o.index)
+    key = operation.key_field
+    successful = [{key: _key_of(records[o.index], key), "index": o.index, "message": o.message}
+                  for o in outcomes if o.ok]
+    failed = [{key: _key_of(records[o.index], key), "index": o.index, "error": o.message}
+              for o in outcomes if not o.ok]
+    return successful, failed
+
+
+def _apply_isolating_failures(operation: Operation, conn: psycopg.Connection, tenant_id: int,
+                              valid: Sequence[ValidRecord]) -> list[Outcome]:
+    """Apply set-based; if that raises, apply one record at a time to find the bad ones.
+
+    Each attempt runs in a savepoint, so a failed attempt leaves the chunk's transaction
+    usable. Transient errors are not a record's fault: they propagate and the whole chunk
+    is retried.
+    """
+    try:
+        with conn.transaction():
+            return operation.apply(conn, tenant_id, valid)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:  # noqa: BLE001 - any other failure is isolated to its records
+        if len(valid) == 1:
+            log.warning("record %s of a %s chunk failed to apply: %r",
+                        valid[0].index, operation.name, error)
+            return [Outcome(valid[0].index, False, _apply_error_message(error))]
+        log.warning("%s chunk failed set-based (%r); applying its %d records one by one",
+                    operation.name, error, len(valid))
+        return [outcome for record in valid
+                for outcome in _apply_isolating_failures(operation, conn, tenant_id, [record])]
+
+
+def _apply_error_message(error: Exception) -> str:
+    if isinstance(error, psycopg.Error) and error.diag.message_primary:
+        return f"record: Could not be stored: {error.diag.message_primary}."
+    return "record: Could not be applied because of an internal error; it has been logged."
+
+
+def _first_index_of_each(records: list[Any], field: str) -> dict[str, int]:
+    first: dict[str, int] = {}
+    for index, record in enumerate(records):
+        value = record.get(field) if isinstance(record, dict) else None
+        if isinstance(value, str):
+            first.setdefault(value, index)
+    return first
+
+
+def _duplicate_of(record: Any, index: int, field: str | None, first_seen: dict[str, int]
+                  ) -> int | None:
+    if field is None or not isinstance(record, dict):
+        return None
+    value = record.get(field)
+    if not isinstance(value, str):
+        return None
+    first = first_seen.get(value, index)
+    return first if first != index else None
+
+
+def _key_of(record: Any, key: str) -> Any:
+    value = record.get(key) if isinstance(record, dict) else None
+    # Report only what identifies the record; a huge or nested value is not an id.
+    return value if isinstance(value, (str, int)) and len(str(value)) <= 256 else None
+
+
+def _count_chunk(services: Services, job_id: str, chunk_no: int, report: ChunkReport) -> None:
+    """Add a committed chunk to the live counters, rebuilding them if Redis lost them."""
+    if report.skipped_because not in (None, "already applied"):
+        return
+    try:
+        counted = services.progress.add_chunk(job_id, chunk_no, report.finished_count,
+                                              report.error_count)
+        if counted < 0:
+            with services.db.transaction() as conn:
+                done = jobs.done_chunks(conn, job_id, with_outcomes=False)
+            _rebuild_progress(services, job_id, done)
+            services.progress.add_chunk(job_id, chunk_no, report.finished_count,
+                                        report.error_count)
+    except redis.RedisError as error:
+        # The figures are committed in PostgreSQL; GET falls back to them.
+        log.warning("live counters of job %s not updated: %s", job_id, error)
+
+
+def _rebuild_progress(services: Services, job_id: str, done: list[jobs.DoneChunk]) -> None:
+    _quietly(services.progress.rebuild, job_id,
+             [(c.chunk_no, c.finished_count, c.error_count) for c in done])
+
+
+def _quietly(function, *args) -> None:
+    try:
+        function(*args)
+    except redis.RedisError as error:
+        log.warning("redis unavailable for %s: %s", function.__name__, error)

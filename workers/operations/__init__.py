@@ -1,0 +1,71 @@
+"""The batch operations, each one module registered here by its URL name.
+
+An operation says how its records are validated (a marshmallow schema), which field must
+be unique within one request, and how a chunk of valid records is applied in the chunk's
+transaction. The job machinery (chunking, stop, retries, progress) is the same for all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from marshmallow import Schema
+
+
+@dataclass(frozen=True)
+class ValidRecord:
+    """A record that passed its schema: its position in the request and its loaded data."""
+
+    index: int
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one record: applied (``ok``) or not, with its message."""
+
+    index: int
+    ok: bool
+    message: str
+
+
+ApplyChunk = Callable[[psycopg.Connection, int, Sequence[ValidRecord]], list[Outcome]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A kind of batch job."""
+
+    name: str                 # the URL segment: POST /batch/<name>
+    title: str                # the status body's "operation"
+    schema: Schema            # validates one record
+    apply: ApplyChunk         # applies valid records, set-based, in the caller's transaction
+    unique_field: str | None  # a field no two records of one request may share
+    key_field: str = "customerId"  # reported with each record's outcome
+
+
+REGISTRY: dict[str, Operation] = {}
+
+
+def register(operation: Operation) -> Operation:
+    """Make ``operation`` available under its name."""
+    REGISTRY[operation.name] = operation
+    return operation
+
+
+def get_operation(name: str) -> Operation | None:
+    """Return the operation called ``name``, or None."""
+    return REGISTRY.get(name)
+
+
+def title_of(name: str) -> str:
+    """Return the display title of operation ``name`` (the name itself if unknown)."""
+    operation = REGISTRY.get(name)
+    return operation.title if operation else name
+
+
+# Importing an operation's module registers it.
+from workers.operations import customers  # noqa: E402,F401

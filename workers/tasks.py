@@ -1,0 +1,49 @@
+"""The Celery tasks: thin wrappers that call ``workers.engine`` and decide on retries."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
+
+from app.queue import PROCESS_CHUNK, RUN_JOB, enqueue_chunks
+from app.services import current_services
+from workers import engine
+
+log = logging.getLogger(__name__)
+
+
+def _retry(task: Task, error: Exception):
+    """Retry ``task`` with exponential backoff and full jitter, within the configured bound."""
+    config = current_services().config
+    countdown = get_exponential_backoff_interval(
+        factor=1, retries=task.request.retries, maximum=config.CHUNK_RETRY_BACKOFF_MAX,
+        full_jitter=True)
+    return task.retry(exc=error, countdown=countdown, max_retries=config.CHUNK_MAX_RETRIES)
+
+
+@shared_task(name=RUN_JOB, bind=True, acks_late=True, soft_time_limit=60, time_limit=90)
+def run_job(self: Task, job_id: str) -> None:
+    """Start a job: mark it running, split it into chunks and enqueue them."""
+    try:
+        pending = engine.start_job(current_services(), job_id)
+    except engine.TRANSIENT_ERRORS as error:
+        raise _retry(self, error) from error
+    enqueue_chunks(self.app, job_id, pending)
+
+
+@shared_task(name=PROCESS_CHUNK, bind=True, acks_late=True, soft_time_limit=120, time_limit=150)
+def process_chunk(self: Task, job_id: str, chunk_no: int) -> None:
+    """Apply one chunk of a job (exactly once), then complete the job if it was the last."""
+    services = current_services()
+    try:
+        engine.apply_chunk(services, job_id, chunk_no)
+    except engine.TRANSIENT_ERRORS as error:
+        if self.request.retries >= services.config.CHUNK_MAX_RETRIES:
+            engine.fail_job(services, job_id,
+                            f"Chunk {chunk_no} could not be applied after "
+                            f"{self.request.retries} retries: {error}")
+            return
+        log.warning("chunk %s of job %s will be retried: %s", chunk_no, job_id, error)
+        raise _retry(self, error) from error
