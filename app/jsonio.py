@@ -25,12 +25,16 @@ def parse_json(data: bytes) -> Any:
         raise InvalidJSON(str(error)) from None
 
 
+# Marshmallow keys list errors by position (integers); JSON keys are strings.
+_DUMP_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
 def dumps(value: Any) -> bytes:
     """Serialise ``value`` to JSON bytes (dates as ISO 8601)."""
-    return orjson.dumps(value)
+    return orjson.dumps(value, option=_DUMP_OPTIONS)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Return a JSON response with ``body``."""
-    return Response(orjson.dumps(body), status=status, headers=headers,
+    return Response(dumps(body), status=status, headers=headers,
                     mimetype="application/json")

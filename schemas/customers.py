@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates
 
 from schemas.fields import CalendarDate, JsonObjectLimits, StrictBoolean, unstorable_text_path
 
@@ -27,10 +27,7 @@ def _text(max_length: int = TEXT_MAX) -> fields.String:
 class CustomerSchema(Schema):
     """One customer profile to create or update, keyed by ``customerId``."""
 
-    customerId = fields.String(required=True, validate=[
-        validate.Length(min=1, max=CUSTOMER_ID_MAX),
-        validate.Regexp(r".*\S", error="Must not be blank."),
-    ])
+    customerId = fields.String(required=True)
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     name = _text()
     displayName = _text()
@@ -55,6 +52,14 @@ class CustomerSchema(Schema):
         validate=JsonObjectLimits(max_bytes=CUSTOM_MAX_BYTES, max_depth=CUSTOM_MAX_DEPTH,
                                   max_keys=CUSTOM_MAX_KEYS),
     )
+
+    @validates("customerId")
+    def validate_customer_id(self, value: str, data_key: str) -> None:
+        """Require a non-blank id of at most CUSTOMER_ID_MAX characters."""
+        if not value.strip():
+            raise ValidationError("Must not be blank.")
+        if len(value) > CUSTOMER_ID_MAX:
+            raise ValidationError(f"Longer than {CUSTOMER_ID_MAX} characters.")
 
     @pre_load
     def reject_unstorable_text(self, data: Any, **kwargs: Any) -> Any:

@@ -13,7 +13,8 @@ class BatchEnvelopeSchema(Schema):
     body = fields.List(
         fields.Dict(error_messages={"invalid": "Each item must be a JSON object."}),
         required=True,
-        error_messages={"required": "Missing: send the records as {\"body\": [...]}.",
+        # Marshmallow formats these with str.format: braces are doubled.
+        error_messages={"required": "Missing: send the records as {{\"body\": [...]}}.",
                         "invalid": "Must be a list of JSON objects.",
                         "null": "Must be a list of JSON objects."},
     )
