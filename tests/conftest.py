@@ -1,0 +1,60 @@
+"""Session fixtures: real PostgreSQL and Redis servers, a private database on each.
+
+Servers come from DATABASE_URL / REDIS_URL, else the default local ports, else embedded
+ones started under .run/test (see devtools.servers).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from app import tenants
+from devtools.servers import provide_servers
+from tests.support.databases import claimed_redis_database, fresh_database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def servers():
+    """The PostgreSQL and Redis servers this run uses."""
+    with provide_servers(ROOT / ".run" / "test", try_local_defaults=True) as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def database_url(servers) -> Iterator[str]:
+    """A fresh, migrated database for this run."""
+    with fresh_database(servers.database_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url(servers) -> Iterator[str]:
+    """A Redis database number claimed for this run."""
+    with claimed_redis_database(servers.redis_url) as url:
+        yield url
+
+
+@pytest.fixture
+def db(database_url) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to the run's database, for assertions and set-up."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def make_tenant(database_url):
+    """Create tenants with a fresh key pair each: ``make_tenant() -> (tenant_id, KeyPair)``."""
+    def make(name: str | None = None) -> tuple[int, tenants.KeyPair]:
+        name = name or f"tenant-{secrets.token_hex(4)}"
+        with psycopg.connect(database_url) as conn:
+            pair = tenants.create_tenant(conn, name)
+            tenant_id = tenants.ensure_tenant(conn, name)
+        return tenant_id, pair
+    return make

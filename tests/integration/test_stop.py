@@ -1,0 +1,113 @@
+"""Stopping a job: after DELETE answers "stopped", no record of it is applied."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+from celery import Celery
+
+from tests.support.factories import customer, customers
+from tests.support.service import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def applied_customers(db, tenant_id: int, prefix: str) -> int:
+    return db.execute("SELECT count(*) FROM customers WHERE tenant_id = %s AND customer_id LIKE %s",
+                      (tenant_id, prefix + "%")).fetchone()[0]
+
+
+@pytest.fixture
+def paused_workers(redis_url):
+    """Workers that consume nothing until the test resumes them (jobs stay queued)."""
+    control = Celery(broker=redis_url)
+    replies = control.control.cancel_consumer("batch", reply=True, timeout=5)
+    assert replies, "no worker answered"
+    resumed = []
+
+    def resume():
+        control.control.add_consumer("batch", reply=True, timeout=5)
+        resumed.append(True)
+
+    yield resume
+    if not resumed:
+        resume()
+    control.close()
+
+
+def test_stop_a_queued_job(api, db, paused_workers):
+    job_id = api.submit(customers(300, prefix="queued"))
+    assert api.job(job_id)["status"] == "queued"
+
+    first = api.request("DELETE", f"/batch/{job_id}")
+    assert first.status_code == 200
+    body = first.json()
+    assert (body["status"], body["finishedCount"], body["errorCount"]) == ("stopped", 0, 0)
+    assert body["finishedAt"] is not None
+    again = api.request("DELETE", f"/batch/{job_id}")
+    assert again.status_code == 200 and again.json() == body
+
+    paused_workers()
+    # A job submitted after the resume completes, so the worker did see the stopped one first.
+    api.wait(api.submit([customer("after-resume")]))
+    assert api.job(job_id) == body
+    assert applied_customers(db, api.tenant_id, "queued") == 0
+    assert db.execute("SELECT count(*) FROM batch_chunks WHERE job_id = %s",
+                      (job_id,)).fetchone()[0] == 0
+
+
+def test_stop_a_running_job_applies_nothing_after_the_answer(api, db, database_url):
+    # Two customers that chunks 2 and 3 (of ten) will update: holding their row locks parks
+    # both worker processes inside those chunks, with the job demonstrably running.
+    blockers = [customer("run-block-2"), customer("run-block-3")]
+    api.wait(api.submit(blockers))
+    records = customers(1000, prefix="run")
+    records[250], records[350] = blockers
+
+    with psycopg.connect(database_url) as holder:
+        holder.execute("SELECT 1 FROM customers WHERE tenant_id = %s AND customer_id LIKE"
+                       " 'run-block-%%' FOR UPDATE", (api.tenant_id,))
+        job_id = api.submit(records)
+        wait_until(lambda: db.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND query LIKE '%%INSERT INTO customers%%'"
+        ).fetchone()[0] == 2, timeout=30, what="both workers to wait inside chunks 2 and 3")
+        running = api.job(job_id)
+        assert running["status"] == "running"
+        assert running["finishedCount"] == 200
+
+        answers = []
+        deleting = threading.Thread(
+            target=lambda: answers.append(api.request("DELETE", f"/batch/{job_id}")))
+        deleting.start()
+        time.sleep(0.5)
+        assert not answers, "DELETE must wait for the chunks being applied"
+        holder.commit()  # the parked chunks commit, then the stop goes through
+
+    deleting.join(30)
+    answer = answers[0]
+    assert answer.status_code == 200, answer.text
+    stopped = answer.json()
+    assert stopped["status"] == "stopped"
+    assert (stopped["finishedCount"], stopped["errorCount"]) == (400, 0)
+    assert len(stopped["response"]["successful"]) == 400
+
+    # Let the workers drain what was queued; a later job completing proves they did.
+    api.wait(api.submit([customer("run-after")]))
+    assert applied_customers(db, api.tenant_id, "run-0") == 400 - 2
+    assert api.job(job_id) == stopped
+    done = db.execute("SELECT count(*) FROM batch_chunks WHERE job_id = %s AND done_at IS NOT NULL",
+                      (job_id,)).fetchone()[0]
+    assert done == 4
+
+
+def test_stopping_a_completed_job_is_a_conflict(api):
+    job_id = api.submit([customer("done")])
+    api.wait(job_id)
+    response = api.request("DELETE", f"/batch/{job_id}")
+    assert response.status_code == 409
+    assert response.json()["code"] == 2003
+    assert api.job(job_id)["status"] == "completed"
