@@ -1,0 +1,1 @@
+"""Developer tooling: find or start the servers the service needs, and run it locally."""

@@ -1,0 +1,83 @@
+"""devtools.servers: which PostgreSQL and Redis are used, and the embedded servers' lifecycle."""
+
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+import redis
+
+from devtools.servers import Servers, provide_servers
+
+
+@pytest.fixture
+def no_server_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset DATABASE_URL and REDIS_URL, whatever the test session set them to."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+
+
+def listening(url: str) -> bool:
+    """Tell whether something accepts TCP connections at url's host and port."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_environment_variables_win_and_start_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # .invalid hosts never resolve: the URLs must be handed over without being tried.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://someone@db.invalid:5432/app")
+    monkeypatch.setenv("REDIS_URL", "redis://cache.invalid:6379/3")
+    with provide_servers(tmp_path, try_local_defaults=True) as servers:
+        assert servers == Servers(
+            database_url="postgresql://someone@db.invalid:5432/app",
+            redis_url="redis://cache.invalid:6379/3",
+            embedded=False,
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.usefixtures("no_server_variables")
+def test_local_servers_are_used_when_they_answer(tmp_path: Path) -> None:
+    if not (listening("tcp://127.0.0.1:5432") and listening("tcp://127.0.0.1:6379")):
+        pytest.skip("no PostgreSQL and Redis on their default local ports")
+    with provide_servers(tmp_path, try_local_defaults=True) as servers:
+        assert not servers.embedded
+        assert urlsplit(servers.database_url).port == 5432
+        assert servers.redis_url == "redis://127.0.0.1:6379/0"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.usefixtures("no_server_variables")
+def test_embedded_servers_answer_then_stop_even_on_ctrl_c(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        with provide_servers(tmp_path, try_local_defaults=False) as servers:
+            assert servers.embedded
+            for url in (servers.database_url, servers.redis_url):
+                assert urlsplit(url).hostname == "127.0.0.1"
+            with psycopg.connect(servers.database_url) as conn:
+                assert conn.execute("SELECT 1 + 1").fetchone() == (2,)
+            with redis.Redis.from_url(servers.redis_url) as client:
+                assert client.ping()
+            raise KeyboardInterrupt
+    assert not listening(servers.database_url)
+    assert not listening(servers.redis_url)
+    assert not (tmp_path / "postgres" / "postmaster.pid").exists()
+
+
+@pytest.mark.usefixtures("no_server_variables")
+def test_embedded_postgres_keeps_its_data_between_runs(tmp_path: Path) -> None:
+    seen = []
+    for run in (1, 2):
+        with provide_servers(tmp_path, try_local_defaults=False) as servers:
+            with psycopg.connect(servers.database_url, autocommit=True) as conn:
+                conn.execute("CREATE TABLE IF NOT EXISTS runs (n int)")
+                conn.execute("INSERT INTO runs VALUES (%s)", (run,))
+                seen = [n for (n,) in conn.execute("SELECT n FROM runs ORDER BY n")]
+    assert seen == [1, 2]
