@@ -1,0 +1,27 @@
+"""Gunicorn settings for the API process, read from the environment (see the README)."""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Requests mostly wait on PostgreSQL and Redis, so threads serve them cheaply.
+worker_class = "gthread"
+threads = 4
+
+# A request that takes longer than this is stuck: the worker is replaced.
+timeout = 30
+# On SIGTERM, let in-flight requests (a 1,000-record insert) finish before exiting.
+graceful_timeout = 20
+keepalive = 5
+
+accesslog = "-"
+errorlog = "-"
+
+# The worker heartbeat file lives in memory where possible: a slow or overlay disk (Docker)
+# would otherwise make idle workers look dead.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
+
+# gunicornc's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl): two
+# servers on one machine (`make run` and the integration tests) would take it from each other.
+control_socket_disable = True
