@@ -1,0 +1,30 @@
+# Developer commands. `make run` starts the service locally, `make test` runs the tests; both
+# first create or refresh the virtualenv in .venv.
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+# Touched after a successful install: pip runs again only when pyproject.toml is newer.
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install run test clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --upgrade pip
+	$(PYTHON) -m pip install -e '.[dev]'
+	touch $@
+
+# Uses DATABASE_URL and REDIS_URL if set, else embedded servers with their data in .run/.
+run: install
+	$(PYTHON) -m devtools.run
+
+# Extra pytest arguments: make test PYTEST_ARGS='-k servers -x'
+test: install
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# Removes everything the targets above create, the embedded servers' data included.
+clean:
+	rm -rf $(VENV) .run .pytest_cache build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

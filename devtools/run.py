@@ -1,0 +1,170 @@
+"""Run the whole service locally (``make run``): servers, migrations, then the Procfile's processes.
+
+PostgreSQL and Redis come from DATABASE_URL and REDIS_URL when they are set, else embedded servers
+are started with their data under ``.run/``; a server that merely happens to run on its default
+local port is never used silently. The Procfile's ``release`` line runs once, then ``web``,
+``worker`` and ``flower`` run under honcho in the foreground. Ctrl-C stops those processes first
+and the embedded servers last.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from honcho.environ import parse_procfile
+from honcho.manager import Manager
+
+from devtools.servers import Servers, provide_servers
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESSES = ("web", "worker", "flower")
+DEMO_API_KEYS = "demo:demo-api-key:demo-secret-key"
+API_READY_TIMEOUT = 60  # seconds to wait for /healthz before printing the banner anyway
+
+# The two-customer example of Gameball's Batch API tutorial.
+EXAMPLE_CUSTOMERS = {
+    "body": [
+        {
+            "customerId": "12345",
+            "email": "john.doe@example.com",
+            "name": "John Doe",
+            "gender": "M",
+            "dateOfBirth": "1990-01-01",
+            "joinDate": "2022-01-01",
+            "tags": ["vip", "newsletter_subscriber"],
+            "custom": {"favorite_color": "blue", "loyalty_points": 1500},
+        },
+        {
+            "customerId": "67890",
+            "email": "jane.smith@example.com",
+            "name": "Jane Smith",
+            "gender": "F",
+            "dateOfBirth": "1985-05-15",
+            "joinDate": "2023-03-10",
+            "tags": ["premium_member"],
+            "custom": {"favorite_color": "green", "loyalty_points": 2000},
+        },
+    ]
+}
+
+log = logging.getLogger("devtools.run")
+
+
+def main() -> int:
+    """Run the service until Ctrl-C; return the exit status."""
+    logging.basicConfig(level=logging.INFO, format="devtools | %(message)s")
+    # A closed terminal (SIGHUP) or a plain `kill` must clean up like Ctrl-C does. Re-raising
+    # SIGHUP as SIGTERM reaches whichever SIGTERM handler is current: ours below until honcho
+    # runs, then honcho's, which stops its processes before returning.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, lambda *_: signal.raise_signal(signal.SIGTERM))
+    procfile = parse_procfile((ROOT / "Procfile").read_text()).processes
+    try:
+        with provide_servers(ROOT / ".run", try_local_defaults=False) as servers:
+            env = process_environment(servers)
+            log.info("running the release step: %s", procfile["release"])
+            release = subprocess.run(procfile["release"], shell=True, env=env, cwd=ROOT)
+            if release.returncode != 0:
+                log.error("the release step failed (exit status %s)", release.returncode)
+                return release.returncode
+            return run_processes(procfile, env)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Turn SIGTERM into KeyboardInterrupt so the servers' context exits cleanly."""
+    raise KeyboardInterrupt
+
+
+def process_environment(servers: Servers) -> dict[str, str]:
+    """Return the environment the Procfile's processes run with."""
+    env = dict(os.environ, DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url)
+    env.setdefault("PORT", "8000")
+    env.setdefault("FLOWER_PORT", "5555")
+    if not env.get("BATCH_API_KEYS"):
+        env["BATCH_API_KEYS"] = DEMO_API_KEYS
+        log.info("BATCH_API_KEYS is unset: using the development pair %s", DEMO_API_KEYS)
+    # The Procfile's commands expect an activated virtualenv: activate ours.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    # Log lines should reach honcho as they are written, not when a buffer fills.
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_processes(procfile: dict[str, str], env: dict[str, str]) -> int:
+    """Run the long-lived Procfile processes under honcho until one stops or Ctrl-C."""
+    manager = Manager()
+    for name in PROCESSES:
+        manager.add_process(name, procfile[name], env=env, cwd=str(ROOT))
+    threading.Thread(target=_announce_when_ready, args=(env,), daemon=True).start()
+    manager.loop()
+    return manager.returncode or 0
+
+
+def _announce_when_ready(env: dict[str, str]) -> None:
+    """Print the banner once the API answers, below the processes' start-up logs."""
+    api = f"http://127.0.0.1:{env['PORT']}"
+    deadline = time.monotonic() + API_READY_TIMEOUT
+    ready = False
+    while not ready and time.monotonic() < deadline:
+        time.sleep(0.5)
+        ready = _answers(f"{api}/healthz")
+    if not ready:
+        log.warning("the API has not answered %s/healthz yet: see its log above", api)
+    # Straight to stdout, not through honcho's printer: its per-line prefixes would break the
+    # multi-line commands for pasting. One write, so other processes' lines don't split it.
+    text = banner(api, f"http://127.0.0.1:{env['FLOWER_PORT']}", env["BATCH_API_KEYS"])
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _answers(url: str) -> bool:
+    """Tell whether url answers 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def banner(api: str, flower: str, api_keys: str) -> str:
+    """Return where the service is and ready-to-paste curl commands that use it."""
+    pair = api_keys.split(",")[0].split(":")
+    api_key, secret_key = pair[1:] if len(pair) == 3 else ("YOUR-API-KEY", "YOUR-SECRET-KEY")
+    batch = f"{api}/api/v4.0/integrations/batch"
+    auth = f"-H {shlex.quote('APIKey: ' + api_key)} -H {shlex.quote('SecretKey: ' + secret_key)}"
+    # One record per line: short enough to read, and still a single argument for the shell.
+    records = ",\n  ".join(json.dumps(record) for record in EXAMPLE_CUSTOMERS["body"])
+    body = shlex.quote(f'{{"body": [\n  {records}\n]}}')
+    return f"""
+API:    {api}   (health: {api}/healthz, readiness: {api}/readyz)
+Flower: {flower}
+
+Create a batch job (it answers {{"jobId": ...}}):
+
+curl -sS -X POST {batch}/customers \\
+  -H 'Content-Type: application/json' {auth} \\
+  -d {body}
+
+Then its status (first set JOB_ID to the jobId it answered):
+
+curl -sS "{batch}/${{JOB_ID:?set JOB_ID to the jobId the POST answered}}" {auth}
+
+Ctrl-C stops everything.
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
