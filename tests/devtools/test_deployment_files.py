@@ -1,0 +1,139 @@
+"""The deployment files agree with each other: Procfile, docker-compose.yml, Dockerfile, CI."""
+
+import os
+import runpy
+from pathlib import Path
+
+import pytest
+import yaml
+from honcho.environ import parse_procfile
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_SERVICES = ("migrate", "api", "worker", "flower")
+
+
+@pytest.fixture(scope="module")
+def procfile() -> dict[str, str]:
+    return dict(parse_procfile((ROOT / "Procfile").read_text()).processes)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_procfile_has_the_process_types_and_their_entry_points(procfile: dict[str, str]) -> None:
+    assert list(procfile) == ["release", "web", "worker", "flower"]
+    assert procfile["release"] == "flask --app app db upgrade"
+    assert procfile["web"].startswith("gunicorn --config gunicorn.conf.py ")
+    assert '"app:create_app()"' in procfile["web"]
+    assert procfile["worker"].startswith("celery -A workers worker ")
+    assert "--concurrency=${WORKER_CONCURRENCY:-2}" in procfile["worker"]
+    assert procfile["flower"] == "celery -A workers flower --port=${FLOWER_PORT:-5555}"
+
+
+def test_compose_has_the_services(compose: dict) -> None:
+    assert set(compose["services"]) == {"postgres", "redis", *APP_SERVICES}
+
+
+def test_compose_runs_the_procfile_commands(compose: dict, procfile: dict[str, str]) -> None:
+    services = compose["services"]
+    commands = {name: services[name]["command"] for name in APP_SERVICES}
+    assert commands == {
+        "migrate": procfile["release"],
+        "api": procfile["web"],
+        "worker": procfile["worker"],
+        "flower": procfile["flower"],
+    }
+
+
+def test_compose_app_services_share_one_environment_and_image(compose: dict) -> None:
+    shared = compose["x-app-environment"]
+    assert shared["DATABASE_URL"].startswith("postgresql://")
+    assert "@postgres:5432/" in shared["DATABASE_URL"]
+    assert shared["REDIS_URL"].startswith("redis://redis:6379/")
+    for name in APP_SERVICES:
+        service = compose["services"][name]
+        # The same object, not an equal copy: it is the anchor, written once.
+        assert service["environment"] is shared, name
+        assert service["image"] == "batchq:local", name
+        assert service["build"] == ".", name
+
+
+def _healthcheck(compose: dict, service: str) -> str:
+    return " ".join(compose["services"][service]["healthcheck"]["test"])
+
+
+def test_compose_health_checks(compose: dict) -> None:
+    assert "pg_isready" in _healthcheck(compose, "postgres")
+    assert _healthcheck(compose, "redis") == "CMD redis-cli ping"
+    assert "http://127.0.0.1:8000/healthz" in _healthcheck(compose, "api")
+    assert _healthcheck(compose, "worker") == (
+        "CMD-SHELL celery -A workers inspect ping -d celery@$$HOSTNAME"
+    )
+
+
+def test_compose_start_order_waits_on_health_and_migrations(compose: dict) -> None:
+    def conditions(service: str) -> dict[str, str]:
+        depends_on = compose["services"][service]["depends_on"]
+        return {name: rule["condition"] for name, rule in depends_on.items()}
+
+    assert conditions("migrate") == {"postgres": "service_healthy"}
+    after_migrations = {"migrate": "service_completed_successfully", "redis": "service_healthy"}
+    assert conditions("api") == after_migrations
+    assert conditions("worker") == after_migrations
+    assert conditions("flower") == after_migrations
+    assert compose["services"]["migrate"]["restart"] == "no"
+
+
+def test_compose_publishes_the_api_and_flower(compose: dict) -> None:
+    assert compose["services"]["api"]["ports"] == ["8000:8000"]
+    assert compose["services"]["flower"]["ports"] == ["${FLOWER_PORT:-5555}:${FLOWER_PORT:-5555}"]
+
+
+def test_dockerfile_installs_the_project_and_runs_as_non_root() -> None:
+    lines = [line.split() for line in (ROOT / "Dockerfile").read_text().splitlines() if line]
+    instructions = [words for words in lines if words[0].isupper()]
+    assert instructions[0] == ["FROM", "python:3.11-slim"]
+    users = [words[1] for words in instructions if words[0] == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    assert ["RUN", "pip", "install", "."] in instructions
+
+
+def test_gunicorn_settings_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "9123")
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert settings["bind"] == "0.0.0.0:9123"
+    assert settings["workers"] == 3
+    assert settings["worker_class"] == "gthread"
+    assert settings["threads"] > 1
+    assert settings["accesslog"] == "-"
+    assert 0 < settings["graceful_timeout"] <= settings["timeout"]
+
+
+def test_gunicorn_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PORT", raising=False)
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (settings["bind"], settings["workers"]) == ("0.0.0.0:8000", 2)
+
+
+def test_ci_starts_the_servers_then_runs_make_test() -> None:
+    script = ROOT / ".ci" / "run"
+    text = script.read_text()
+    assert text.startswith("#!/usr/bin/env bash\n")
+    assert "set -euo pipefail" in text
+    assert text.rstrip().endswith("make test")
+    assert "pg_ctlcluster --skip-systemctl-redirect" in text
+    assert "redis-server --daemonize yes" in text
+    assert os.access(script, os.X_OK)
+
+
+def test_makefile_targets() -> None:
+    text = (ROOT / "Makefile").read_text()
+    assert ".PHONY: install run test clean" in text
+    for target in ("install", "run", "test", "clean"):
+        assert f"\n{target}:" in text, target
+    assert "$(PYTHON) -m devtools.run" in text
+    assert "$(PYTHON) -m pytest $(PYTEST_ARGS)" in text
