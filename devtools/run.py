@@ -21,9 +21,11 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import TextIO
 
 from honcho.environ import parse_procfile
 from honcho.manager import Manager
+from honcho.printer import Printer
 
 from devtools.servers import Servers, provide_servers
 
@@ -74,10 +76,10 @@ def main() -> int:
         with provide_servers(ROOT / ".run", try_local_defaults=False) as servers:
             env = process_environment(servers)
             log.info("running the release step: %s", procfile["release"])
-            release = subprocess.run(procfile["release"], shell=True, env=env, cwd=ROOT)
-            if release.returncode != 0:
-                log.error("the release step failed (exit status %s)", release.returncode)
-                return release.returncode
+            status = run_release(procfile["release"], env)
+            if status != 0:
+                log.error("the release step failed (exit status %s)", status)
+                return status
             return run_processes(procfile, env)
     except KeyboardInterrupt:
         return 130
@@ -103,9 +105,24 @@ def process_environment(servers: Servers) -> dict[str, str]:
     return env
 
 
+def run_release(command: str, env: dict[str, str]) -> int:
+    """Run the Procfile's release command to its end; return its exit status."""
+    # In a process group of its own, like honcho's processes: a signal sent to us alone must
+    # still stop the command itself, not just the shell around it, before its servers go.
+    release = subprocess.Popen(
+        command, shell=True, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        return release.wait()
+    finally:
+        if release.poll() is None:
+            os.killpg(release.pid, signal.SIGTERM)
+            release.wait()
+
+
 def run_processes(procfile: dict[str, str], env: dict[str, str]) -> int:
     """Run the long-lived Procfile processes under honcho until one stops or Ctrl-C."""
-    manager = Manager()
+    manager = Manager(Printer(_BestEffortOutput(sys.stdout)))
     for name in PROCESSES:
         manager.add_process(name, procfile[name], env=env, cwd=str(ROOT))
     threading.Thread(target=_announce_when_ready, args=(env,), daemon=True).start()
@@ -126,8 +143,36 @@ def _announce_when_ready(env: dict[str, str]) -> None:
     # Straight to stdout, not through honcho's printer: its per-line prefixes would break the
     # multi-line commands for pasting. One write, so other processes' lines don't split it.
     text = banner(api, f"http://127.0.0.1:{env['FLOWER_PORT']}", env["BATCH_API_KEYS"])
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    output = _BestEffortOutput(sys.stdout)
+    output.write(text)
+    output.flush()
+
+
+class _BestEffortOutput:
+    """A text stream that drops what it cannot write instead of raising."""
+
+    # Ctrl-C on `make run | tee log` kills tee first, and a closed terminal fails every write.
+    # Honcho prints while it shuts its processes down: an exception there would abandon them.
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> None:
+        """Write text if the stream still takes it."""
+        try:
+            self._stream.write(text)
+        except OSError:
+            pass
+
+    def flush(self) -> None:
+        """Flush if the stream still takes it."""
+        try:
+            self._stream.flush()
+        except OSError:
+            pass
+
+    def isatty(self) -> bool:
+        """Tell whether the stream is a terminal (honcho colours its output then)."""
+        return self._stream.isatty()
 
 
 def _answers(url: str) -> bool:
