@@ -161,6 +161,7 @@ def _embedded_redis(data_dir: Path) -> Iterator[str]:
         log.info("REDIS_URL: embedded Redis at %s (log %s)", url, log_path)
         yield url
     finally:
+        log.info("stopping the embedded Redis")
         server.terminate()
         try:
             server.wait(START_TIMEOUT)
@@ -215,6 +216,7 @@ def _embedded_postgres(pgdata: Path) -> Iterator[str]:
         yield url
     finally:
         if pg.running():
+            log.info("stopping the embedded PostgreSQL")
             pg.stop()
 
 
