@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
+import psycopg
 from flask.cli import AppGroup
 
 from app import migrations, tenants
@@ -12,27 +16,35 @@ db_cli = AppGroup("db", help="Manage the database schema.")
 tenants_cli = AppGroup("tenants", help="Manage tenants and their API key pairs.")
 
 
+@contextmanager
+def command_transaction() -> Iterator[psycopg.Connection]:
+    """Yield a connection in one transaction; close the pool after (a command is short-lived)."""
+    db = current_services().db
+    try:
+        with db.transaction() as conn:
+            yield conn
+    finally:
+        db.close()
+
+
 @db_cli.command("upgrade")
 def upgrade_command() -> None:
     """Apply the migrations not yet applied, then provision BATCH_API_KEYS."""
-    services = current_services()
-    applied = migrations.upgrade(services.config.DATABASE_URL)
+    config = current_services().config
+    applied = migrations.upgrade(config.DATABASE_URL)
     click.echo(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
-    if services.config.BATCH_API_KEYS:
-        with services.db.transaction() as conn:
-            added = tenants.provision(conn, services.config.BATCH_API_KEYS)
+    if config.BATCH_API_KEYS:
+        with command_transaction() as conn:
+            added = tenants.provision(conn, config.BATCH_API_KEYS)
         click.echo(f"provisioned {added} new key pair(s) from BATCH_API_KEYS")
-    services.db.close()
 
 
 @tenants_cli.command("create")
 @click.argument("name")
 def create_tenant_command(name: str) -> None:
     """Create tenant NAME (or add a pair to it) and print its new key pair, once."""
-    services = current_services()
-    with services.db.transaction() as conn:
+    with command_transaction() as conn:
         pair = tenants.create_tenant(conn, name)
-    services.db.close()
     click.echo(f"tenant:    {name}\nAPIKey:    {pair.api_key}\nSecretKey: {pair.secret_key}")
     click.echo("Store the SecretKey now: it is kept only as a hash and cannot be shown again.")
 
@@ -41,10 +53,8 @@ def create_tenant_command(name: str) -> None:
 @click.argument("api_key")
 def revoke_key_command(api_key: str) -> None:
     """Revoke the key pair whose APIKey is API_KEY; it stops working at once."""
-    services = current_services()
-    with services.db.transaction() as conn:
+    with command_transaction() as conn:
         revoked = tenants.revoke_key(conn, api_key)
-    services.db.close()
     if not revoked:
         raise click.ClickException("no active key pair has that APIKey")
     click.echo("revoked")
