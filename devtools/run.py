@@ -27,7 +27,7 @@ from honcho.environ import parse_procfile
 from honcho.manager import Manager
 from honcho.printer import Printer
 
-from devtools.servers import Servers, provide_servers
+from devtools.servers import ServerError, Servers, provide_servers
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ("web", "worker", "flower")
@@ -81,6 +81,9 @@ def main() -> int:
                 log.error("the release step failed (exit status %s)", status)
                 return status
             return run_processes(procfile, env)
+    except ServerError as error:
+        log.error("%s", error)
+        return 1
     except KeyboardInterrupt:
         return 130
 

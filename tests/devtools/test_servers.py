@@ -8,7 +8,7 @@ import psycopg
 import pytest
 import redis
 
-from devtools.servers import Servers, provide_servers
+from devtools.servers import ServerError, Servers, provide_servers
 
 
 @pytest.fixture
@@ -81,3 +81,22 @@ def test_embedded_postgres_keeps_its_data_between_runs(tmp_path: Path) -> None:
                 conn.execute("INSERT INTO runs VALUES (%s)", (run,))
                 seen = [n for (n,) in conn.execute("SELECT n FROM runs ORDER BY n")]
     assert seen == [1, 2]
+
+
+@pytest.mark.usefixtures("no_server_variables")
+def test_a_second_run_on_the_same_data_is_refused_and_leaves_the_first_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with provide_servers(tmp_path, try_local_defaults=False) as first:
+        with pytest.raises(ServerError, match="postgres is in use by another run"):
+            with provide_servers(tmp_path, try_local_defaults=False):
+                pass
+        # Only Redis embedded this time.
+        monkeypatch.setenv("DATABASE_URL", first.database_url)
+        with pytest.raises(ServerError, match="redis is in use by another run"):
+            with provide_servers(tmp_path, try_local_defaults=False):
+                pass
+        with psycopg.connect(first.database_url) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        with redis.Redis.from_url(first.redis_url) as client:
+            assert client.ping()
