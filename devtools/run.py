@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import TextIO
@@ -144,7 +143,7 @@ def _announce_when_ready(env: dict[str, str]) -> None:
     if not ready:
         log.warning("the API has not answered %s/healthz yet: see its log above", api)
     # Straight to stdout, not through honcho's printer: its per-line prefixes would break the
-    # multi-line commands for pasting. One write, so other processes' lines don't split it.
+    # multi-line commands for pasting. One write, so other processes' lines hardly split it.
     text = banner(api, f"http://127.0.0.1:{env['FLOWER_PORT']}", env["BATCH_API_KEYS"])
     output = _BestEffortOutput(sys.stdout)
     output.write(text)
@@ -183,7 +182,7 @@ def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
             return response.status == 200
-    except (urllib.error.URLError, OSError):
+    except OSError:  # URLError and HTTPError included
         return False
 
 
