@@ -1,6 +1,9 @@
 """devtools.servers: which PostgreSQL and Redis are used, and the embedded servers' lifecycle."""
 
+import shutil
 import socket
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +19,19 @@ def no_server_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """Unset DATABASE_URL and REDIS_URL, whatever the test session set them to."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("REDIS_URL", raising=False)
+
+
+@pytest.fixture
+def run_dir() -> Iterator[Path]:
+    """A data folder outside pytest's temp root.
+
+    Embedded PostgreSQL runs as its own system user; pytest resets its temp root to 0700 each
+    time a session starts, which would lock a running server out of its files whenever two
+    test sessions share the machine.
+    """
+    path = Path(tempfile.mkdtemp(prefix="batchq-embedded-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def listening(url: str) -> bool:
@@ -55,9 +71,9 @@ def test_local_servers_are_used_when_they_answer(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("no_server_variables")
-def test_embedded_servers_answer_then_stop_even_on_ctrl_c(tmp_path: Path) -> None:
+def test_embedded_servers_answer_then_stop_even_on_ctrl_c(run_dir: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
-        with provide_servers(tmp_path, try_local_defaults=False) as servers:
+        with provide_servers(run_dir, try_local_defaults=False) as servers:
             assert servers.embedded
             for url in (servers.database_url, servers.redis_url):
                 assert urlsplit(url).hostname == "127.0.0.1"
@@ -68,14 +84,14 @@ def test_embedded_servers_answer_then_stop_even_on_ctrl_c(tmp_path: Path) -> Non
             raise KeyboardInterrupt
     assert not listening(servers.database_url)
     assert not listening(servers.redis_url)
-    assert not (tmp_path / "postgres" / "postmaster.pid").exists()
+    assert not (run_dir / "postgres" / "postmaster.pid").exists()
 
 
 @pytest.mark.usefixtures("no_server_variables")
-def test_embedded_postgres_keeps_its_data_between_runs(tmp_path: Path) -> None:
+def test_embedded_postgres_keeps_its_data_between_runs(run_dir: Path) -> None:
     seen = []
     for run in (1, 2):
-        with provide_servers(tmp_path, try_local_defaults=False) as servers:
+        with provide_servers(run_dir, try_local_defaults=False) as servers:
             with psycopg.connect(servers.database_url, autocommit=True) as conn:
                 conn.execute("CREATE TABLE IF NOT EXISTS runs (n int)")
                 conn.execute("INSERT INTO runs VALUES (%s)", (run,))
@@ -85,16 +101,16 @@ def test_embedded_postgres_keeps_its_data_between_runs(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("no_server_variables")
 def test_a_second_run_on_the_same_data_is_refused_and_leaves_the_first_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with provide_servers(tmp_path, try_local_defaults=False) as first:
+    with provide_servers(run_dir, try_local_defaults=False) as first:
         with pytest.raises(ServerError, match="postgres is in use by another run"):
-            with provide_servers(tmp_path, try_local_defaults=False):
+            with provide_servers(run_dir, try_local_defaults=False):
                 pass
         # Only Redis embedded this time.
         monkeypatch.setenv("DATABASE_URL", first.database_url)
         with pytest.raises(ServerError, match="redis is in use by another run"):
-            with provide_servers(tmp_path, try_local_defaults=False):
+            with provide_servers(run_dir, try_local_defaults=False):
                 pass
         with psycopg.connect(first.database_url) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
