@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from app.queue import SWEEP_JOBS
+
 
 class ConfigError(RuntimeError):
     """A setting is missing or cannot be parsed."""
@@ -57,6 +59,9 @@ class Config:
         self.DB_POOL_MAX_SIZE = _int(env, "DB_POOL_MAX_SIZE", 10, minimum=1)
         self.DB_STATEMENT_TIMEOUT_MS = _int(env, "DB_STATEMENT_TIMEOUT_MS", 30_000)
         self.DB_LOCK_TIMEOUT_MS = _int(env, "DB_LOCK_TIMEOUT_MS", 15_000)
+        # Longest wait for a connection (and to open one): with PostgreSQL away, a POST
+        # answers 503 after this long rather than hanging on the pool.
+        self.DB_POOL_TIMEOUT_SECONDS = _int(env, "DB_POOL_TIMEOUT_SECONDS", 5, minimum=1)
 
         # Live counters of a job are kept this long after its last update.
         self.PROGRESS_TTL_SECONDS = _int(env, "PROGRESS_TTL_SECONDS", 7 * 24 * 3600, minimum=60)
@@ -66,14 +71,30 @@ class Config:
         # Retries of a chunk whose database went away, with exponential backoff and jitter.
         self.CHUNK_MAX_RETRIES = _int(env, "CHUNK_MAX_RETRIES", 12)
         self.CHUNK_RETRY_BACKOFF_MAX = _int(env, "CHUNK_RETRY_BACKOFF_MAX", 60, minimum=1)
+        # Deliveries of a chunk (or a job's start) that end in a bug or a lost worker; after
+        # the last one its records fail with the reason instead of looping for ever.
+        self.CHUNK_MAX_ATTEMPTS = _int(env, "CHUNK_MAX_ATTEMPTS", 5, minimum=1)
+        # The sweeper re-enqueues an unfinished job that made no progress for this long;
+        # with the interval below, a stalled job is picked up again within 45 s.
+        self.STALLED_AFTER_SECONDS = _int(env, "STALLED_AFTER_SECONDS", 30, minimum=1)
+        self.SWEEP_INTERVAL_SECONDS = _int(env, "SWEEP_INTERVAL_SECONDS", 15, minimum=1)
         self.CELERY_QUEUE = env.get("CELERY_QUEUE", "batch").strip() or "batch"
+
+    def beat_schedule(self) -> dict:
+        """Return the periodic tasks Celery beat sends: one line per task."""
+        return {
+            "sweep-jobs": _every(SWEEP_JOBS, self.SWEEP_INTERVAL_SECONDS),
+        }
 
     def celery_settings(self) -> dict:
         """Return Celery's settings, derived from this configuration."""
+        # One visibility timeout for the broker and (should one be configured) the results:
+        # Celery's Redis docs warn that differing values redeliver at the shorter one.
         transport = {"visibility_timeout": self.BROKER_VISIBILITY_TIMEOUT}
         return {
             "broker_url": self.REDIS_URL,
             "broker_transport_options": transport,
+            "result_backend_transport_options": transport,
             "broker_connection_retry_on_startup": True,
             # Results live in PostgreSQL; Celery's result backend would be a second copy.
             "task_ignore_result": True,
@@ -89,4 +110,15 @@ class Config:
             "worker_send_task_events": True,
             "task_send_sent_event": True,
             "worker_hijack_root_logger": False,
+            "beat_schedule": self.beat_schedule(),
+            # Beat keeps its schedule in memory: a lost run is repeated by the next one, so
+            # a schedule file would only be shared state between beat processes.
+            "beat_scheduler": "celery.beat:Scheduler",
         }
+
+
+def _every(task: str, seconds: int) -> dict:
+    """Return a beat entry sending ``task`` every ``seconds``; unrun copies expire."""
+    # While no worker runs, beat keeps sending: expiring each message after one period
+    # keeps those from piling up into a burst of identical runs once workers return.
+    return {"task": task, "schedule": float(seconds), "options": {"expires": seconds}}

@@ -26,10 +26,11 @@ class Database:
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10,
                  statement_timeout_ms: int = 30_000, lock_timeout_ms: int = 15_000,
-                 application_name: str = "batchq") -> None:
+                 pool_timeout: int = 30, application_name: str = "batchq") -> None:
         self.url = url
         self._min_size = min_size
         self._max_size = max_size
+        self._timeout = pool_timeout
         self._options = (f"-c statement_timeout={statement_timeout_ms} "
                          f"-c lock_timeout={lock_timeout_ms}")
         self._application_name = application_name
@@ -52,7 +53,11 @@ class Database:
             self.url,
             min_size=self._min_size,
             max_size=self._max_size,
-            kwargs={"options": self._options, "application_name": self._application_name},
+            kwargs={"options": self._options, "application_name": self._application_name,
+                    "connect_timeout": self._timeout},
+            # With the server away, a checkout fails (PoolTimeout) after this long instead
+            # of the pool's default 30 s: the web answers 503, a chunk retries later.
+            timeout=self._timeout,
             # A connection broken by a database restart is noticed and replaced at checkout.
             check=ConnectionPool.check_connection,
             open=True,

@@ -240,19 +240,70 @@ def stop_job(conn: psycopg.Connection, tenant_id: int, job_id: str) -> StopResul
     return StopResult(get_job(conn, job_id))
 
 
-def stalled_jobs(conn: psycopg.Connection, older_than_seconds: int, limit: int = 100
-                 ) -> list[tuple[str, str]]:
-    """Return (job id, status) of unfinished jobs with no progress for that long."""
+def claim_stalled_jobs(conn: psycopg.Connection, older_than_seconds: int, limit: int = 100
+                       ) -> list[tuple[str, str]]:
+    """Stamp and return (job id, status) of unfinished jobs with no progress for that long.
+
+    Progress is the job's creation, start, last sweep, or any chunk attempted or applied.
+    Stamping ``swept_at`` makes the next sweep wait a whole period before sending the same
+    job again; ``SKIP LOCKED`` passes over jobs whose chunks hold their row (busy, so not
+    stalled) and over jobs another sweeper is claiming.
+    """
     rows = conn.execute(
-        "SELECT j.id, j.status FROM batch_jobs j"
+        "UPDATE batch_jobs SET swept_at = now() WHERE id IN ("
+        " SELECT j.id FROM batch_jobs j"
         " WHERE j.status IN ('queued', 'running')"
-        " AND greatest(j.created_at, j.started_at,"
-        "   (SELECT max(c.done_at) FROM batch_chunks c WHERE c.job_id = j.id))"
+        " AND greatest(j.created_at, j.started_at, j.swept_at,"
+        "   (SELECT max(greatest(c.done_at, c.attempted_at)) FROM batch_chunks c"
+        "    WHERE c.job_id = j.id))"
         "   < now() - make_interval(secs => %s)"
-        " ORDER BY j.created_at LIMIT %s",
+        " ORDER BY j.created_at LIMIT %s FOR NO KEY UPDATE SKIP LOCKED)"
+        " RETURNING id, status",
         (older_than_seconds, limit),
     ).fetchall()
     return [(row[0], row[1]) for row in rows]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One more delivery of a chunk (or a job's start): its number, and the previous error."""
+
+    number: int
+    last_error: str | None
+
+
+def begin_chunk_attempt(conn: psycopg.Connection, job_id: str, chunk_no: int
+                        ) -> Attempt | None:
+    """Count an attempt at a chunk not yet applied; None if it is applied (or unknown).
+
+    Commit it before applying the chunk: a worker killed mid-chunk still leaves it counted.
+    """
+    row = conn.execute(
+        "UPDATE batch_chunks SET attempts = attempts + 1, attempted_at = now()"
+        " WHERE job_id = %s AND chunk_no = %s AND done_at IS NULL RETURNING attempts, last_error",
+        (job_id, chunk_no),
+    ).fetchone()
+    return Attempt(*row) if row else None
+
+
+def note_chunk_error(conn: psycopg.Connection, job_id: str, chunk_no: int, error: str, *,
+                     refund: bool) -> None:
+    """Keep a chunk's last error; ``refund`` gives back the attempt (not the chunk's fault)."""
+    conn.execute(
+        "UPDATE batch_chunks SET last_error = %s, attempts = greatest(attempts - %s, 0)"
+        " WHERE job_id = %s AND chunk_no = %s AND done_at IS NULL",
+        (error, 1 if refund else 0, job_id, chunk_no),
+    )
+
+
+def begin_start_attempt(conn: psycopg.Connection, job_id: str) -> int | None:
+    """Count an attempt at starting a queued job; None if it is not queued."""
+    row = conn.execute(
+        "UPDATE batch_jobs SET start_attempts = start_attempts + 1"
+        " WHERE id = %s AND status = 'queued' RETURNING start_attempts",
+        (job_id,),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def iso(moment: datetime | None) -> str | None:

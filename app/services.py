@@ -29,7 +29,8 @@ def build_services(config: Config, celery: Celery) -> Services:
     db = Database(config.DATABASE_URL, min_size=config.DB_POOL_MIN_SIZE,
                   max_size=config.DB_POOL_MAX_SIZE,
                   statement_timeout_ms=config.DB_STATEMENT_TIMEOUT_MS,
-                  lock_timeout_ms=config.DB_LOCK_TIMEOUT_MS)
+                  lock_timeout_ms=config.DB_LOCK_TIMEOUT_MS,
+                  pool_timeout=config.DB_POOL_TIMEOUT_SECONDS)
     # Short timeouts: a request must fail fast (and fall back) when Redis is away.
     client = redis.Redis.from_url(config.REDIS_URL, socket_timeout=2, socket_connect_timeout=2,
                                   health_check_interval=30)

@@ -3,8 +3,8 @@
 PostgreSQL and Redis come from DATABASE_URL and REDIS_URL when they are set, else embedded servers
 are started with their data under ``.run/``; a server that merely happens to run on its default
 local port is never used silently. The Procfile's ``release`` line runs once, then ``web``,
-``worker`` and ``flower`` run under honcho in the foreground. Ctrl-C stops those processes first
-and the embedded servers last.
+``worker``, ``beat`` and ``flower`` run under honcho in the foreground. Ctrl-C stops those
+processes first and the embedded servers last.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from honcho.printer import Printer
 from devtools.servers import ServerError, Servers, provide_servers
 
 ROOT = Path(__file__).resolve().parent.parent
-PROCESSES = ("web", "worker", "flower")
+PROCESSES = ("web", "worker", "beat", "flower")
 DEMO_API_KEYS = "demo:demo-api-key:demo-secret-key"
 API_READY_TIMEOUT = 60  # seconds to wait for /healthz before printing the banner anyway
 

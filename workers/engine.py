@@ -57,8 +57,13 @@ def start_job(services: Services, job_id: str) -> list[int]:
     return pending
 
 
-def apply_chunk(services: Services, job_id: str, chunk_no: int) -> ChunkReport:
-    """Apply one chunk in one transaction, exactly once, unless the job was stopped."""
+def apply_chunk(services: Services, job_id: str, chunk_no: int, *,
+                give_up_because: str | None = None) -> ChunkReport:
+    """Apply one chunk in one transaction, exactly once, unless the job was stopped.
+
+    With ``give_up_because`` the chunk is settled without applying anything: each of its
+    records fails with that message (see ``workers.attempts``).
+    """
     with services.db.transaction() as conn:
         job = jobs.get_job(conn, job_id, lock="FOR SHARE")
         if job is None or job.status != "running":
@@ -73,8 +78,14 @@ def apply_chunk(services: Services, job_id: str, chunk_no: int) -> ChunkReport:
         else:
             operation = get_operation(job.operation)
             records = jobs.job_records(conn, job_id)
-            successful, failed = evaluate_chunk(operation, conn, job.tenant_id, records,
-                                                chunk.first_index, chunk.record_count)
+            if give_up_because is None:
+                successful, failed = evaluate_chunk(operation, conn, job.tenant_id, records,
+                                                    chunk.first_index, chunk.record_count)
+            else:
+                successful = []
+                failed = _entries(records, operation.key_field, [
+                    Outcome(index, False, give_up_because)
+                    for index in range(chunk.first_index, chunk.first_index + chunk.record_count)])
             jobs.complete_chunk(conn, job_id, chunk_no, successful, failed)
             report = ChunkReport(True, len(successful), len(failed))
     # Committed: count it (once, however often we get here) and see if the job is done.
@@ -124,9 +135,13 @@ def evaluate_chunk(operation: Operation, conn: psycopg.Connection, tenant_id: in
     key = operation.key_field
     successful = [{key: _key_of(records[o.index], key), "index": o.index, "message": o.message}
                   for o in outcomes if o.ok]
-    failed = [{key: _key_of(records[o.index], key), "index": o.index, "error": o.message}
-              for o in outcomes if not o.ok]
-    return successful, failed
+    return successful, _entries(records, key, [o for o in outcomes if not o.ok])
+
+
+def _entries(records: list[Any], key: str, failures: list[Outcome]) -> list[dict]:
+    """Return the status body's ``failed`` entries for these outcomes."""
+    return [{key: _key_of(records[o.index], key), "index": o.index, "error": o.message}
+            for o in failures]
 
 
 def _apply_isolating_failures(operation: Operation, conn: psycopg.Connection, tenant_id: int,

@@ -1,4 +1,4 @@
-"""The Celery tasks: thin wrappers that call ``workers.engine`` and decide on retries."""
+"""The Celery tasks: thin wrappers that call the plain functions and decide on retries."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import logging
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from app.queue import PROCESS_CHUNK, RUN_JOB, enqueue_chunks
+from app.queue import PROCESS_CHUNK, RUN_JOB, SWEEP_JOBS, enqueue_chunks
 from app.services import current_services
-from workers import engine
+from workers import attempts, engine, sweeper
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,11 @@ def _retry(task: Task, error: Exception):
 @shared_task(name=RUN_JOB, bind=True, acks_late=True, soft_time_limit=60, time_limit=90)
 def run_job(self: Task, job_id: str) -> None:
     """Start a job: mark it running, split it into chunks and enqueue them."""
+    services = current_services()
     try:
-        pending = engine.start_job(current_services(), job_id)
+        if not attempts.start_within_budget(services, job_id):
+            return
+        pending = engine.start_job(services, job_id)
     except engine.TRANSIENT_ERRORS as error:
         raise _retry(self, error) from error
     enqueue_chunks(self.app, job_id, pending)
@@ -38,7 +41,7 @@ def process_chunk(self: Task, job_id: str, chunk_no: int) -> None:
     """Apply one chunk of a job (exactly once), then complete the job if it was the last."""
     services = current_services()
     try:
-        engine.apply_chunk(services, job_id, chunk_no)
+        attempts.run_chunk(services, job_id, chunk_no)
     except engine.TRANSIENT_ERRORS as error:
         if self.request.retries >= services.config.CHUNK_MAX_RETRIES:
             engine.fail_job(services, job_id,
@@ -47,3 +50,13 @@ def process_chunk(self: Task, job_id: str, chunk_no: int) -> None:
             return
         log.warning("chunk %s of job %s will be retried: %s", chunk_no, job_id, error)
         raise _retry(self, error) from error
+    except Exception as error:
+        # A bug or a poisoned chunk: tried again until its attempts are spent (then its
+        # records fail); a lost retry message is the sweeper's to send again.
+        raise _retry(self, error) from error
+
+
+@shared_task(name=SWEEP_JOBS, acks_late=True, soft_time_limit=60, time_limit=90)
+def sweep_jobs() -> None:
+    """Re-enqueue the work of jobs that made no progress for too long (run by beat)."""
+    sweeper.sweep(current_services())

@@ -9,7 +9,7 @@ import yaml
 from honcho.environ import parse_procfile
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = ("migrate", "api", "worker", "flower")
+APP_SERVICES = ("migrate", "api", "worker", "beat", "flower")
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +23,14 @@ def compose() -> dict:
 
 
 def test_procfile_has_the_process_types_and_their_entry_points(procfile: dict[str, str]) -> None:
-    assert list(procfile) == ["release", "web", "worker", "flower"]
+    assert list(procfile) == ["release", "web", "worker", "flower", "beat"]
     assert procfile["release"] == "flask --app app db upgrade"
     assert procfile["web"].startswith("gunicorn --config gunicorn.conf.py ")
     assert '"app:create_app()"' in procfile["web"]
     assert procfile["worker"].startswith("celery -A workers worker ")
     assert "--concurrency=${WORKER_CONCURRENCY:-2}" in procfile["worker"]
     assert procfile["flower"] == "celery -A workers flower --port=${FLOWER_PORT:-5555}"
+    assert procfile["beat"] == "celery -A workers beat --loglevel=INFO"
 
 
 def test_compose_has_the_services(compose: dict) -> None:
@@ -43,6 +44,7 @@ def test_compose_runs_the_procfile_commands(compose: dict, procfile: dict[str, s
         "migrate": procfile["release"],
         "api": procfile["web"],
         "worker": procfile["worker"],
+        "beat": procfile["beat"],
         "flower": procfile["flower"],
     }
 
@@ -82,6 +84,7 @@ def test_compose_start_order_waits_on_health_and_migrations(compose: dict) -> No
     after_migrations = {"migrate": "service_completed_successfully", "redis": "service_healthy"}
     assert conditions("api") == after_migrations
     assert conditions("worker") == after_migrations
+    assert conditions("beat") == after_migrations
     assert conditions("flower") == after_migrations
     assert compose["services"]["migrate"]["restart"] == "no"
 

@@ -33,3 +33,24 @@ def test_celery_settings_keep_chunks_safe():
     assert settings["task_acks_late"] and settings["task_reject_on_worker_lost"]
     assert settings["broker_url"] == "redis://r/0"
     assert settings["worker_send_task_events"] and settings["task_send_sent_event"]
+
+
+def test_failure_handling_settings_agree():
+    config = Config(SERVERS)
+    settings = config.celery_settings()
+    assert settings["worker_prefetch_multiplier"] == 1
+    # One visibility timeout for broker and results: differing ones redeliver early.
+    assert (settings["broker_transport_options"]["visibility_timeout"]
+            == settings["result_backend_transport_options"]["visibility_timeout"]
+            == config.BROKER_VISIBILITY_TIMEOUT)
+    # A stalled job is picked up again within a minute by default.
+    assert config.STALLED_AFTER_SECONDS + config.SWEEP_INTERVAL_SECONDS <= 60
+    assert config.CHUNK_MAX_ATTEMPTS == 5
+
+
+def test_beat_sends_the_sweeper_every_interval_and_drops_unrun_copies():
+    config = Config({**SERVERS, "SWEEP_INTERVAL_SECONDS": "7"})
+    schedule = config.celery_settings()["beat_schedule"]
+    assert schedule == config.beat_schedule()
+    assert schedule["sweep-jobs"] == {"task": "batch.sweep_jobs", "schedule": 7.0,
+                                      "options": {"expires": 7}}

@@ -1,0 +1,49 @@
+"""Fixtures for calling the job machinery directly (no broker) on real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from app import create_app, jobs, tenants
+from app.config import Config
+
+
+@pytest.fixture
+def make_services(database_url, redis_url):
+    """Build services with extra settings; each gets a queue of its own, nobody consumes it."""
+    made = []
+
+    def make(**settings: str):
+        env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url,
+               "CELERY_QUEUE": f"unit-{secrets.token_hex(4)}", **settings}
+        services = create_app(Config(env)).extensions["batchq"]
+        made.append(services)
+        return services
+
+    yield make
+    for services in made:
+        services.redis.delete(services.config.CELERY_QUEUE)
+        services.db.close()
+        services.redis.close()
+
+
+@pytest.fixture
+def unit_tenant(db) -> int:
+    """A fresh tenant's id."""
+    name = f"unit-{secrets.token_hex(4)}"
+    tenants.create_tenant(db, name)
+    return tenants.ensure_tenant(db, name)
+
+
+def submit_job(services, tenant_id: int, records: list, operation: str = "customers") -> str:
+    """Store a queued job, as the POST does, without enqueuing it."""
+    with services.db.transaction() as conn:
+        return jobs.create_job(conn, tenant_id, operation, records)
+
+
+def read_job(services, job_id: str) -> jobs.Job:
+    """Return the job row as it is now."""
+    with services.db.transaction() as conn:
+        return jobs.get_job(conn, job_id)

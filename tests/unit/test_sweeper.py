@@ -1,0 +1,102 @@
+"""The sweeper: stalled jobs get their work sent again, once per stall period, others never."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from app import jobs
+from workers import engine, sweeper
+from tests.support.factories import customers
+from tests.unit.conftest import read_job, submit_job
+
+
+@pytest.fixture
+def services(make_services):
+    return make_services(CHUNK_SIZE="2", STALLED_AFTER_SECONDS="60")
+
+
+def sent(services) -> list[tuple[str, list]]:
+    """Return (task name, args) of the messages waiting in the services' queue, oldest first."""
+    raw = services.redis.lrange(services.config.CELERY_QUEUE, 0, -1)
+    messages = [json.loads(item) for item in reversed(raw)]
+    return [(m["headers"]["task"], json.loads(_body(m))[0]) for m in messages]
+
+
+def _body(message: dict) -> str:
+    return base64.b64decode(message["body"]).decode()
+
+
+def age(services, job_id: str, seconds: int) -> None:
+    """Make the job, and everything it did, ``seconds`` older."""
+    shift = f"{seconds} seconds"
+    with services.db.transaction() as conn:
+        conn.execute("UPDATE batch_jobs SET created_at = created_at - %s::interval,"
+                     " started_at = started_at - %s::interval, swept_at = swept_at - %s::interval"
+                     " WHERE id = %s", (shift, shift, shift, job_id))
+        conn.execute("UPDATE batch_chunks SET done_at = done_at - %s::interval,"
+                     " attempted_at = attempted_at - %s::interval WHERE job_id = %s",
+                     (shift, shift, job_id))
+
+
+def test_a_stalled_queued_job_is_started_again_once_per_period(services, unit_tenant):
+    stalled = submit_job(services, unit_tenant, customers(3))
+    fresh = submit_job(services, unit_tenant, customers(3))
+    age(services, stalled, 61)
+
+    report = sweeper.sweep(services)
+    assert report.jobs_started == [stalled]
+    assert sent(services) == [("batch.run_job", [stalled])]
+    assert sweeper.sweep(services).jobs_started == []  # swept now: wait a period
+    age(services, stalled, 61)
+    assert sweeper.sweep(services).jobs_started == [stalled]
+    assert fresh not in sweeper.sweep(services).jobs_started
+
+
+def test_a_stalled_running_job_gets_its_unapplied_chunks_sent(services, unit_tenant):
+    job_id = submit_job(services, unit_tenant, customers(5))
+    engine.start_job(services, job_id)
+    engine.apply_chunk(services, job_id, 1)
+    age(services, job_id, 61)
+
+    assert sweeper.sweep(services).chunks_sent == {job_id: [0, 2]}
+    assert sent(services) == [("batch.process_chunk", [job_id, 0]),
+                              ("batch.process_chunk", [job_id, 2])]
+
+
+def test_a_chunk_being_attempted_is_progress(services, unit_tenant):
+    job_id = submit_job(services, unit_tenant, customers(3))
+    engine.start_job(services, job_id)
+    age(services, job_id, 61)
+    with services.db.transaction() as conn:
+        jobs.begin_chunk_attempt(conn, job_id, 0)
+    assert sweeper.sweep(services).chunks_sent == {}
+
+
+def test_a_job_whose_chunks_all_applied_is_completed(services, unit_tenant):
+    job_id = submit_job(services, unit_tenant, customers(2))
+    engine.start_job(services, job_id)
+    with services.db.transaction() as conn:  # applied, then the worker died before finishing
+        jobs.lock_chunk(conn, job_id, 0)
+        jobs.complete_chunk(conn, job_id, 0, [], [{"customerId": "x", "index": 0, "error": "e"},
+                                                  {"customerId": "y", "index": 1, "error": "e"}])
+    age(services, job_id, 61)
+    assert sweeper.sweep(services).jobs_completed == [job_id]
+    assert read_job(services, job_id).status == "completed"
+
+
+def test_stopped_and_finished_jobs_are_left_alone(services, unit_tenant):
+    stopped = submit_job(services, unit_tenant, customers(2))
+    with services.db.transaction() as conn:
+        jobs.stop_job(conn, unit_tenant, stopped)
+    done = submit_job(services, unit_tenant, customers(1))
+    engine.start_job(services, done)
+    engine.apply_chunk(services, done, 0)
+    age(services, stopped, 3600)
+    age(services, done, 3600)
+    report = sweeper.sweep(services)
+    assert {stopped, done}.isdisjoint([*report.jobs_started, *report.chunks_sent,
+                                       *report.jobs_completed])
+    assert {stopped, done}.isdisjoint(args[0] for _, args in sent(services))

@@ -1,0 +1,54 @@
+"""The sweeper: send again the work of jobs that made no progress for too long.
+
+Broker messages can vanish (Redis flushed or restarted without persistence, a worker
+killed while holding one, the broker down when a job was submitted). PostgreSQL still
+knows every unfinished job, so Celery beat runs ``sweep`` every ``SWEEP_INTERVAL_SECONDS``:
+a job with no progress for ``STALLED_AFTER_SECONDS`` gets its start message again if it
+is queued, or one message per chunk not yet applied if it is running. Sending too much is
+harmless (a chunk is applied once, however often it is delivered); sending nothing would
+leave the job hanging.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from app import jobs, queue
+from app.services import Services
+from workers import engine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepReport:
+    """What one sweep sent again."""
+
+    jobs_started: list[str] = field(default_factory=list)
+    chunks_sent: dict[str, list[int]] = field(default_factory=dict)
+    jobs_completed: list[str] = field(default_factory=list)
+
+
+def sweep(services: Services, *, limit: int = 100) -> SweepReport:
+    """Re-enqueue the work of up to ``limit`` stalled jobs; return what was sent."""
+    with services.db.transaction() as conn:
+        stalled = jobs.claim_stalled_jobs(conn, services.config.STALLED_AFTER_SECONDS, limit)
+        pending = {job_id: jobs.pending_chunks(conn, job_id)
+                   for job_id, status in stalled if status == "running"}
+    report = SweepReport()
+    for job_id, status in stalled:
+        if status == "queued":
+            if queue.enqueue_job(services.celery, job_id):
+                report.jobs_started.append(job_id)
+        elif pending[job_id]:
+            queue.enqueue_chunks(services.celery, job_id, pending[job_id])
+            report.chunks_sent[job_id] = pending[job_id]
+        elif engine.finish_job(services, job_id):
+            # Every chunk was applied but the worker died before completing the job.
+            report.jobs_completed.append(job_id)
+    if stalled:
+        log.warning("sweeper: %d stalled jobs; started %s, chunks sent %s, completed %s",
+                    len(stalled), report.jobs_started, report.chunks_sent,
+                    report.jobs_completed)
+    return report
