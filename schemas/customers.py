@@ -27,7 +27,9 @@ def _text(max_length: int = TEXT_MAX) -> fields.String:
 class CustomerSchema(Schema):
     """One customer profile to create or update, keyed by ``customerId``."""
 
-    customerId = fields.String(required=True)
+    # The length is checked by validate_customer_id (one message); the metadata documents it.
+    customerId = fields.String(required=True,
+                               metadata={"minLength": 1, "maxLength": CUSTOMER_ID_MAX})
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     name = _text()
     displayName = _text()
@@ -69,6 +71,13 @@ class CustomerSchema(Schema):
             field = path.split(".", 1)[0]
             raise ValidationError({field: [f"Contains a NUL character or a lone surrogate at {path}."]})
         return data
+
+
+class StoredCustomerSchema(CustomerSchema):
+    """A stored customer, as GET /customers/{customerId} answers it."""
+
+    createdAt = fields.String(required=True)
+    updatedAt = fields.String(required=True)
 
 
 customer_schema = CustomerSchema()

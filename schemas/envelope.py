@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
 
 class BatchEnvelopeSchema(Schema):
@@ -37,3 +37,14 @@ class BatchEnvelopeSchema(Schema):
         """Tell whether ``payload`` failed for its size alone (answered 413, not 400)."""
         body = payload.get("body") if isinstance(payload, dict) else None
         return isinstance(body, list) and len(body) > self.max_records
+
+
+def request_schema(title: str, record_schema: Schema, max_records: int) -> type[Schema]:
+    """Return the documented request of one operation: its records under ``body``.
+
+    The envelope validates only the list (each record is validated by its job, so that one
+    bad record fails alone); this schema tells clients what a record must look like.
+    """
+    body = fields.List(fields.Nested(record_schema), required=True,
+                       validate=validate.Length(min=1, max=max_records))
+    return Schema.from_dict({"body": body}, name=f"{title}BatchRequest")

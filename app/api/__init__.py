@@ -2,6 +2,7 @@
 
 from app.api.batch import batch_bp
 from app.api.customers import customers_bp
+from app.api.docs import docs_bp
 from app.api.health import health_bp
 
-BLUEPRINTS = (health_bp, batch_bp, customers_bp)
+BLUEPRINTS = (health_bp, docs_bp, batch_bp, customers_bp)

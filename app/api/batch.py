@@ -12,11 +12,13 @@ from app.auth import authenticate_request
 from app.errors import (CONFLICT, INVALID_JSON, NOT_FOUND, TOO_MANY_RECORDS,
                         UNSUPPORTED_MEDIA_TYPE, ApiError)
 from app.jsonio import InvalidJSON, json_response, parse_json
+from app.openapi import documented
 from app.services import Services, current_services
 from app.status import status_body
 from marshmallow import ValidationError
 
-from schemas.envelope import BatchEnvelopeSchema
+from schemas.envelope import BatchEnvelopeSchema, request_schema
+from schemas.jobs import JobCreatedSchema, JobStatusSchema
 from schemas.messages import error_line
 from workers.operations import REGISTRY, get_operation, title_of
 
@@ -24,8 +26,29 @@ log = logging.getLogger(__name__)
 
 batch_bp = Blueprint("batch", __name__, url_prefix="/api/v4.0/integrations")
 
+JOB_ID = {"job_id": "The id a submission answered."}
+
+
+def operation_requests(app) -> dict:
+    """Return each registered operation's documented request schema, by URL name."""
+    limit = app.config["MAX_RECORDS_PER_REQUEST"]
+    return {name: request_schema(name.title(), op.schema, limit) for name, op in REGISTRY.items()}
+
 
 @batch_bp.post("/batch/<operation>")
+@documented(
+    "Submit records as a batch job",
+    description="The job and all its records are committed before the answer; each record is "
+                "then validated and applied by the workers, and gets its own outcome.",
+    expand=("operation", operation_requests),
+    responses={202: (JobCreatedSchema, "The job is stored and queued."),
+               400: "The body is not valid JSON, or the envelope is wrong.",
+               404: "No such operation.",
+               413: "The body is larger than MAX_BODY_BYTES, or holds too many records.",
+               415: "Content-Type is not application/json."},
+    headers={202: ("Location",)},
+    tags=("batch",),
+)
 def submit_job(operation: str) -> Response:
     """Store the records of a new job, then enqueue it; answer 202 with its id."""
     services = current_services()
@@ -45,6 +68,12 @@ def submit_job(operation: str) -> Response:
 
 
 @batch_bp.get("/batch/<job_id>")
+@documented(
+    "Show a job's status, counts and record outcomes",
+    path_params=JOB_ID,
+    responses={200: JobStatusSchema, 404: "No such job (another tenant's included)."},
+    tags=("batch",),
+)
 def show_job(job_id: str) -> Response:
     """Return the job's status, counts and the records' outcomes so far."""
     services = current_services()
@@ -58,6 +87,15 @@ def show_job(job_id: str) -> Response:
 
 
 @batch_bp.delete("/batch/<job_id>")
+@documented(
+    "Stop a queued or running job",
+    description="Once this answers, no further record of the job is applied; the counts "
+                "answered are final. Stopping a stopped job answers the same again.",
+    path_params=JOB_ID,
+    responses={200: JobStatusSchema, 404: "No such job (another tenant's included).",
+               409: "The job already completed or failed."},
+    tags=("batch",),
+)
 def stop_job(job_id: str) -> Response:
     """Stop the job: no record is applied after this answers, and its counts are final."""
     services = current_services()

@@ -8,12 +8,20 @@ from app.auth import authenticate_request
 from app.customers import get_customer
 from app.errors import NOT_FOUND, ApiError
 from app.jsonio import json_response
+from app.openapi import documented
 from app.services import current_services
+from schemas.customers import StoredCustomerSchema
 
 customers_bp = Blueprint("customers", __name__, url_prefix="/api/v4.0/integrations")
 
 
 @customers_bp.get("/customers/<path:customer_id>")
+@documented(
+    "Show a stored customer profile",
+    path_params={"customer_id": "The customer's customerId."},
+    responses={200: StoredCustomerSchema, 404: "No such customer for your tenant."},
+    tags=("customers",),
+)
 def show_customer(customer_id: str) -> Response:
     """Return the caller's customer ``customer_id``."""
     services = current_services()

@@ -7,18 +7,24 @@ import redis
 from flask import Blueprint, Response
 
 from app.jsonio import json_response
+from app.openapi import documented
 from app.services import current_services
+from schemas.health import LiveSchema, ReadySchema
 
 health_bp = Blueprint("health", __name__)
 
 
 @health_bp.get("/healthz")
+@documented("Liveness probe", auth=False, responses={200: LiveSchema}, tags=("operations",))
 def healthz() -> Response:
     """Answer 200 while the process serves requests."""
     return json_response({"status": "ok"})
 
 
 @health_bp.get("/readyz")
+@documented("Readiness probe", auth=False, tags=("operations",),
+            responses={200: (ReadySchema, "PostgreSQL and Redis answer."),
+                       503: (ReadySchema, "PostgreSQL or Redis does not answer.")})
 def readyz() -> Response:
     """Report whether PostgreSQL and Redis answer, and how many workers answer a ping."""
     services = current_services()
