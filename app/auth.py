@@ -1,7 +1,8 @@
 """Authenticating a request from its ``APIKey`` and ``SecretKey`` headers.
 
 A missing key, an unknown APIKey, a wrong SecretKey and a revoked pair all answer the
-same 401, so a caller learns nothing about which part was wrong.
+same 401, so a caller learns nothing about which part was wrong. Requests are counted
+against the APIKey's rate limits before the pair is checked.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import threading
 from flask import g, request
 
 from app import tenants
-from app.errors import UNAUTHENTICATED, ApiError
+from app.errors import RATE_LIMITED, UNAUTHENTICATED, ApiError
 from app.services import Services
 
 _provisioned_lock = threading.Lock()
@@ -25,6 +26,11 @@ def authenticate_request(services: Services) -> tenants.Tenant:
     secret_key = request.headers.get("SecretKey", "")
     if not api_key or not secret_key:
         raise ApiError(UNAUTHENTICATED, "Send your keys in the APIKey and SecretKey headers.")
+    # Counted before the key is checked, so guessing secrets for a key is limited too.
+    wait = services.rate_limiter.retry_after(api_key, request.method)
+    if wait is not None:
+        raise ApiError(RATE_LIMITED, f"Too many requests for this APIKey; retry in {wait} s.",
+                       headers={"Retry-After": str(wait)})
     with services.db.transaction() as conn:
         tenant = tenants.authenticate(conn, api_key, secret_key)
     if tenant is None:

@@ -30,6 +30,18 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
     return value
 
 
+def _rates(env: Mapping[str, str], name: str, default: str) -> str:
+    from app.ratelimit import parse_rates
+
+    value = env.get(name, "").strip() or default
+    try:
+        parse_rates(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be rates like '30/second;360 per 30 seconds', "
+                          f"got {value!r}") from None
+    return value
+
+
 def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
@@ -79,6 +91,10 @@ class Config:
         self.STALLED_AFTER_SECONDS = _int(env, "STALLED_AFTER_SECONDS", 30, minimum=1)
         self.SWEEP_INTERVAL_SECONDS = _int(env, "SWEEP_INTERVAL_SECONDS", 15, minimum=1)
         self.CELERY_QUEUE = env.get("CELERY_QUEUE", "batch").strip() or "batch"
+
+        # Per API key; Gameball's published defaults for writes and reads.
+        self.RATE_LIMIT_WRITES = _rates(env, "RATE_LIMIT_WRITES", "30/second;360 per 30 seconds")
+        self.RATE_LIMIT_READS = _rates(env, "RATE_LIMIT_READS", "100/second")
 
     def beat_schedule(self) -> dict:
         """Return the periodic tasks Celery beat sends: one line per task."""

@@ -1,8 +1,9 @@
 """The one JSON error shape, and the handlers that turn every failure into it.
 
 Every error body is ``{"code", "type", "message", "requestId", "errors"?}``. Codes follow
-Gameball's ranges: 1xxx authentication, 2xxx request, 3xxx payload, 5xxx server. No handler
-here ever answers HTML, and an unexpected exception becomes a 500 in the same shape.
+Gameball's ranges: 1xxx authentication, 2xxx request, 3xxx payload, 4xxx general (rate
+limits), 5xxx server. No handler here ever answers HTML, and an unexpected exception becomes
+a 500 in the same shape.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ INVALID_JSON = ErrorKind(400, 3001, "Payload Error")
 INVALID_PAYLOAD = ErrorKind(400, 3002, "Payload Error")
 PAYLOAD_TOO_LARGE = ErrorKind(413, 3003, "Payload Too Large")
 TOO_MANY_RECORDS = ErrorKind(413, 3004, "Payload Too Large")
+RATE_LIMITED = ErrorKind(429, 4001, "Rate Limit Error")
 INTERNAL = ErrorKind(500, 5001, "Server Error")
 UNAVAILABLE = ErrorKind(503, 5002, "Service Unavailable")
 
@@ -48,7 +50,8 @@ UNAVAILABLE = ErrorKind(503, 5002, "Service Unavailable")
 _BY_STATUS = {
     kind.status: kind
     for kind in (UNAUTHENTICATED, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT,
-                 UNSUPPORTED_MEDIA_TYPE, BAD_REQUEST, PAYLOAD_TOO_LARGE, INTERNAL, UNAVAILABLE)
+                 UNSUPPORTED_MEDIA_TYPE, BAD_REQUEST, PAYLOAD_TOO_LARGE, RATE_LIMITED, INTERNAL,
+                 UNAVAILABLE)
 }
 
 

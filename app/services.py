@@ -11,17 +11,19 @@ from flask import current_app
 from app.config import Config
 from app.db import Database
 from app.progress import ProgressStore
+from app.ratelimit import RateLimiter
 
 
 @dataclass
 class Services:
-    """Configuration, database pool, Redis, live progress and the Celery app."""
+    """Configuration, database pool, Redis, live progress, rate limits and the Celery app."""
 
     config: Config
     db: Database
     redis: redis.Redis
     progress: ProgressStore
     celery: Celery
+    rate_limiter: RateLimiter
 
 
 def build_services(config: Config, celery: Celery) -> Services:
@@ -36,7 +38,9 @@ def build_services(config: Config, celery: Celery) -> Services:
                                   health_check_interval=30)
     return Services(config=config, db=db, redis=client,
                     progress=ProgressStore(client, ttl_seconds=config.PROGRESS_TTL_SECONDS),
-                    celery=celery)
+                    celery=celery,
+                    rate_limiter=RateLimiter(client, writes=config.RATE_LIMIT_WRITES,
+                                             reads=config.RATE_LIMIT_READS))
 
 
 def current_services() -> Services:

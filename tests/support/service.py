@@ -121,6 +121,9 @@ def service_environment(database_url: str, redis_url: str, **overrides: str) -> 
         "WORKER_CONCURRENCY": "2",
         "CHUNK_SIZE": "100",
         "PYTHONUNBUFFERED": "1",
+        # Tests send bursts from one key; only the rate-limit tests lower these.
+        "RATE_LIMIT_WRITES": "100000/second",
+        "RATE_LIMIT_READS": "100000/second",
     })
     env.update(overrides)
     return env

@@ -1,0 +1,67 @@
+"""Rate limits per API key, counted in Redis with the ``limits`` library.
+
+Writes (POST, DELETE, ...) and reads (GET) have separate limits, each a list of rates in the
+``limits`` notation (``"30/second;360 per 30 seconds"``). Counting uses fixed windows: one
+``INCR`` per rate and request. The limiter fails open: when Redis errs or is slow, requests
+are served uncounted (a limiter must never turn into a 5xx), and it stops asking Redis for a
+few seconds so that every request does not pay the timeout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+import time
+
+import redis
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import RedisStorage
+from limits.strategies import FixedWindowRateLimiter
+
+log = logging.getLogger(__name__)
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def parse_rates(text: str) -> list[RateLimitItem]:
+    """Parse ``"30/second;360 per 30 seconds"``; raise ValueError if it is not that."""
+    rates = parse_many(text)
+    if any(rate.amount < 1 for rate in rates):
+        raise ValueError(f"a rate of zero requests in {text!r}")
+    return rates
+
+
+class RateLimiter:
+    """Counts each key's reads and writes; says how long to wait once over a limit."""
+
+    def __init__(self, client: redis.Redis, *, writes: str, reads: str,
+                 pause_after_error: float = 5.0) -> None:
+        storage = RedisStorage("redis://", connection_pool=client.connection_pool,
+                               wrap_exceptions=True, key_prefix="batchq:ratelimit")
+        self._limiter = FixedWindowRateLimiter(storage)
+        self._rates = {"write": parse_rates(writes), "read": parse_rates(reads)}
+        self._pause_after_error = pause_after_error
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def retry_after(self, api_key: str, method: str) -> int | None:
+        """Count one request; return the seconds to wait if it is over a limit, else None."""
+        if time.monotonic() < self._paused_until:
+            return None
+        kind = "read" if method in READ_METHODS else "write"
+        # The key itself is not stored, only a digest of it.
+        who = hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        try:
+            for rate in self._rates[kind]:
+                if not self._limiter.hit(rate, kind, who):
+                    reset_at = self._limiter.get_window_stats(rate, kind, who).reset_time
+                    return max(1, math.ceil(reset_at - time.time()))
+        except (StorageError, redis.RedisError, OSError) as error:
+            with self._lock:
+                self._paused_until = time.monotonic() + self._pause_after_error
+            log.warning("rate limiter unavailable, serving uncounted for %.0fs: %s",
+                        self._pause_after_error, error)
+        return None
