@@ -14,8 +14,10 @@ timeout = 30
 graceful_timeout = 20
 keepalive = 5
 
-accesslog = "-"
-errorlog = "-"
+# JSON lines, like the application's; each request is logged by the application itself.
+from app.logs import GUNICORN_LOGCONFIG  # noqa: E402
+
+logconfig_dict = GUNICORN_LOGCONFIG
 
 # The worker heartbeat file lives in memory where possible: a slow or overlay disk (Docker)
 # would otherwise make idle workers look dead.

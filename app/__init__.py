@@ -23,10 +23,10 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def register_logging() -> None:
-    """Log INFO and above to stderr unless the host process configured logging."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Log INFO and above to stderr as JSON lines unless the host process configured logging."""
+    from app import logs
+
+    logs.configure(logging.INFO)
 
 
 def register_extensions(app: Flask, config: Config) -> None:

@@ -11,7 +11,7 @@ import threading
 
 from flask import g, request
 
-from app import tenants
+from app import logs, tenants
 from app.errors import RATE_LIMITED, UNAUTHENTICATED, ApiError
 from app.services import Services
 
@@ -36,6 +36,7 @@ def authenticate_request(services: Services) -> tenants.Tenant:
     if tenant is None:
         raise ApiError(UNAUTHENTICATED, "The APIKey and SecretKey do not match an active key pair.")
     g.tenant = tenant
+    logs.bind(tenant=tenant.name)
     return tenant
 
 

@@ -6,10 +6,16 @@ Redis, configuration) as the web process.
 
 from __future__ import annotations
 
+import inspect
+
 from celery import Celery, Task
 from flask import Flask
 
+from app import logs
 from app.config import Config
+
+# Task arguments that become log context fields.
+_LOGGED_ARGUMENTS = {"job_id": "jobId", "chunk_no": "chunk"}
 
 
 def celery_init_app(app: Flask, config: Config) -> Celery:
@@ -17,7 +23,8 @@ def celery_init_app(app: Flask, config: Config) -> Celery:
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
-            with app.app_context():
+            context = _log_context(self, args, kwargs)
+            with app.app_context(), logs.bound(taskId=self.request.id, **context):
                 return self.run(*args, **kwargs)
 
     celery = Celery(app.name, task_cls=FlaskTask, include=["workers.tasks"])
@@ -25,3 +32,12 @@ def celery_init_app(app: Flask, config: Config) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
+
+
+def _log_context(task: Task, args: tuple, kwargs: dict) -> dict:
+    """Return the log context fields named by a task's arguments (its job, its chunk)."""
+    try:
+        bound = inspect.signature(task.run).bind_partial(*args, **kwargs).arguments
+    except TypeError:
+        return {}
+    return {field: bound[name] for name, field in _LOGGED_ARGUMENTS.items() if name in bound}

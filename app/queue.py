@@ -28,6 +28,16 @@ def chunk_task_id(job_id: str, chunk_no: int) -> str:
     return f"{job_id}:{chunk_no}"
 
 
+def task_context(task_name: str, task_id: str) -> dict:
+    """Return the job (and chunk) a job or chunk task id names, for its log lines."""
+    if task_name == RUN_JOB:
+        return {"taskId": task_id, "jobId": task_id}
+    if task_name == PROCESS_CHUNK and ":" in task_id:
+        job_id, chunk = task_id.rsplit(":", 1)
+        return {"taskId": task_id, "jobId": job_id, "chunk": int(chunk) if chunk.isdigit() else chunk}
+    return {"taskId": task_id}
+
+
 def enqueue_job(celery: Celery, job_id: str) -> bool:
     """Send the job's start message; return False if the broker could not take it."""
     try:

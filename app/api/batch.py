@@ -7,7 +7,7 @@ import logging
 import redis
 from flask import Blueprint, Response, request, url_for
 
-from app import jobs, queue
+from app import jobs, logs, queue
 from app.auth import authenticate_request
 from app.errors import (CONFLICT, INVALID_JSON, NOT_FOUND, TOO_MANY_RECORDS,
                         UNSUPPORTED_MEDIA_TYPE, ApiError)
@@ -59,10 +59,10 @@ def submit_job(operation: str) -> Response:
     records = _read_envelope(services)
     with services.db.transaction() as conn:
         job_id = jobs.create_job(conn, tenant.id, operation, records)
+    logs.bind(jobId=job_id)
     # Committed: from here the job survives anything, even a broker that is down now.
     queue.enqueue_job(services.celery, job_id)
-    log.info("job %s submitted: %s, %d records, tenant %s", job_id, operation, len(records),
-             tenant.name)
+    log.info("job %s submitted: %s, %d records", job_id, operation, len(records))
     location = url_for("batch.show_job", job_id=job_id)
     return json_response({"jobId": job_id, "status": "queued"}, 202, {"Location": location})
 
@@ -115,7 +115,7 @@ def stop_job(job_id: str) -> Response:
         services.progress.forget(job_id)
     except redis.RedisError as error:
         log.warning("live counters of stopped job %s not dropped: %s", job_id, error)
-    log.info("job %s stopped by tenant %s", job_id, tenant.name)
+    log.info("job %s stopped", job_id)
     return json_response(status_body(job, title_of(job.operation), chunks))
 
 

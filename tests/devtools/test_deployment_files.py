@@ -111,7 +111,8 @@ def test_gunicorn_settings_follow_the_environment(monkeypatch: pytest.MonkeyPatc
     assert settings["workers"] == 3
     assert settings["worker_class"] == "gthread"
     assert settings["threads"] > 1
-    assert settings["accesslog"] == "-"
+    # Logs are JSON lines on stderr; the application logs each request with its context.
+    assert settings["logconfig_dict"]["formatters"]["json"]["()"] == "app.logs.JsonFormatter"
     assert 0 < settings["graceful_timeout"] <= settings["timeout"]
 
 
