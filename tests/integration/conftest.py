@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from celery import Celery
 
 from tests.support.client import ApiClient
 from tests.support.service import LiveService, service_environment
@@ -34,3 +35,23 @@ def other_api(live_service, make_tenant) -> ApiClient:
     """A client acting for another fresh tenant."""
     tenant_id, pair = make_tenant()
     return ApiClient(live_service.base_url, pair.api_key, pair.secret_key, tenant_id)
+
+
+@pytest.fixture
+def paused_workers(live_service, redis_url):
+    """Workers that consume nothing until the test resumes them (jobs stay queued)."""
+    control = Celery(broker=redis_url)
+    # Waiting for as many replies as there are workers returns as soon as all answered.
+    workers = len(live_service.processes["worker"])
+    replies = control.control.cancel_consumer("batch", reply=True, timeout=5, limit=workers)
+    assert len(replies) == workers, "not every worker answered"
+    resumed = []
+
+    def resume():
+        control.control.add_consumer("batch", reply=True, timeout=5, limit=workers)
+        resumed.append(True)
+
+    yield resume
+    if not resumed:
+        resume()
+    control.close()

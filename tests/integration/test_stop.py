@@ -7,7 +7,6 @@ import time
 
 import psycopg
 import pytest
-from celery import Celery
 
 from tests.support.factories import customer, customers
 from tests.support.service import wait_until
@@ -18,24 +17,6 @@ pytestmark = pytest.mark.integration
 def applied_customers(db, tenant_id: int, prefix: str) -> int:
     return db.execute("SELECT count(*) FROM customers WHERE tenant_id = %s AND customer_id LIKE %s",
                       (tenant_id, prefix + "%")).fetchone()[0]
-
-
-@pytest.fixture
-def paused_workers(redis_url):
-    """Workers that consume nothing until the test resumes them (jobs stay queued)."""
-    control = Celery(broker=redis_url)
-    replies = control.control.cancel_consumer("batch", reply=True, timeout=5)
-    assert replies, "no worker answered"
-    resumed = []
-
-    def resume():
-        control.control.add_consumer("batch", reply=True, timeout=5)
-        resumed.append(True)
-
-    yield resume
-    if not resumed:
-        resume()
-    control.close()
 
 
 def test_stop_a_queued_job(api, db, paused_workers):
