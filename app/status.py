@@ -14,17 +14,31 @@ def status_body(job: Job, title: str, chunks: list[DoneChunk],
     While the job runs, its counts are the live ones from Redis when given, else the sums
     of its committed chunks; once it ended, they are the figures persisted with it.
     """
-    if job.status == "running":
-        finished, errors = live_counts or (sum(c.finished_count for c in chunks),
-                                           sum(c.error_count for c in chunks))
-    else:
-        finished, errors = job.finished_count, job.error_count
+    if job.status == "running" and live_counts is None:
+        live_counts = (sum(c.finished_count for c in chunks), sum(c.error_count for c in chunks))
     response = None
     if job.status != "queued" or chunks:
         response = {
             "successful": list(chain.from_iterable(c.successful or () for c in chunks)),
             "failed": list(chain.from_iterable(c.failed or () for c in chunks)),
         }
+    body = job_summary(job, title, live_counts)
+    body["response"] = response
+    if job.failure_message:
+        body["failureMessage"] = body.pop("failureMessage")
+    return body
+
+
+def job_summary(job: Job, title: str, live_counts: tuple[int, int] | None = None) -> dict:
+    """Return the status body without ``response``: what the job listing shows of a job.
+
+    ``live_counts`` (finished, errors) stand for a running job's figures, which its row
+    does not hold yet; a job that ended has its final figures on its row.
+    """
+    if job.status == "running":
+        finished, errors = live_counts or (0, 0)
+    else:
+        finished, errors = job.finished_count, job.error_count
     body = {
         "jobId": job.id,
         "operation": title,
@@ -35,7 +49,6 @@ def status_body(job: Job, title: str, chunks: list[DoneChunk],
         "createdAt": iso(job.created_at),
         "startedAt": iso(job.started_at),
         "finishedAt": iso(job.finished_at),
-        "response": response,
     }
     if job.failure_message:
         body["failureMessage"] = job.failure_message

@@ -1,0 +1,50 @@
+"""The job listing: a tenant's jobs, newest first, filtered and paged by cursor."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from app import cursors
+from app.api.params import load_params
+from app.auth import authenticate_request
+from app.job_listing import JobFilter, list_jobs
+from app.jsonio import json_response
+from app.openapi import documented
+from app.services import current_services
+from app.status import job_summary
+from schemas.pages import JobPageSchema
+from schemas.queries import JobListQuerySchema
+from workers.operations import REGISTRY, title_of
+
+listing_bp = Blueprint("listing", __name__, url_prefix="/api/v4.0/integrations")
+
+
+@listing_bp.get("/batch")
+@documented(
+    "List your jobs, newest first",
+    description="Filter by status, operation and creation time; follow nextCursor for the "
+                "next page. Pages are cut by position, so new jobs never shift them.",
+    query=JobListQuerySchema,
+    responses={200: JobPageSchema, 400: "A query parameter is not valid; errors names it."},
+    tags=("batch",),
+)
+def list_batch_jobs() -> Response:
+    """Return a page of the caller's jobs, newest first, and the cursor of the next page."""
+    services = current_services()
+    tenant = authenticate_request(services)
+    query = load_params(JobListQuerySchema(operations=tuple(REGISTRY)), request.args)
+    where = JobFilter(query.get("status"), query.get("operation"), query.get("createdAfter"))
+    with services.db.transaction() as conn:
+        # One more than asked tells whether a next page exists.
+        listed = list_jobs(conn, tenant.id, where, before=query.get("cursor"),
+                           limit=query["limit"] + 1)
+    page = listed[:query["limit"]]
+    next_cursor = None
+    if len(listed) > len(page):
+        last = page[-1].job
+        next_cursor = cursors.encode(last.created_at.isoformat(), last.id)
+    return json_response({
+        "jobs": [job_summary(item.job, title_of(item.job.operation), item.counts)
+                 for item in page],
+        "nextCursor": next_cursor,
+    })

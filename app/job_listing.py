@@ -1,0 +1,73 @@
+"""Listing a tenant's jobs, newest first, a keyset page at a time.
+
+Pages are cut on ``(created_at, id)``, the order of the index
+``batch_jobs_tenant_created_id``, so every page costs the same however deep it is, and
+jobs submitted while a client pages through never shift or repeat what it sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import psycopg
+
+from app import jobs
+
+
+@dataclass(frozen=True)
+class ListedJob:
+    """A job of the listing, with its counts as they are now."""
+
+    job: jobs.Job
+    counts: tuple[int, int] | None  # (finished, errors) summed from chunks while it runs
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """What the client asked to see."""
+
+    status: str | None = None
+    operation: str | None = None
+    created_after: datetime | None = None
+
+    def created_from(self) -> datetime | None:
+        """Return the first instant a job may be created at to pass ``created_after``.
+
+        Timestamps are shown to the millisecond, so "after" counts in milliseconds: a job
+        whose ``createdAt`` a client passes back is not listed again.
+        """
+        if self.created_after is None:
+            return None
+        moment = self.created_after
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000) + timedelta(
+            milliseconds=1)
+
+
+def list_jobs(conn: psycopg.Connection, tenant_id: int, where: JobFilter, *,
+              before: tuple[datetime, str] | None, limit: int) -> list[ListedJob]:
+    """Return up to ``limit`` of the tenant's jobs older than the ``before`` position."""
+    conditions, params = ["j.tenant_id = %s"], [tenant_id]
+    for condition, value in (("j.status = %s", where.status),
+                             ("j.operation = %s", where.operation),
+                             ("j.created_at >= %s", where.created_from())):
+        if value is not None:
+            conditions.append(condition)
+            params.append(value)
+    if before is not None:
+        conditions.append("(j.created_at, j.id) < (%s, %s)")
+        params.extend(before)
+    columns = ", ".join(f"j.{name.strip()}" for name in jobs._JOB_COLUMNS.split(","))
+    # A running job's figures are not on its row yet: sum its committed chunks.
+    rows = conn.execute(
+        f"SELECT {columns}, live.finished, live.errors FROM batch_jobs j"
+        " LEFT JOIN LATERAL (SELECT sum(c.finished_count)::int AS finished,"
+        "   sum(c.error_count)::int AS errors FROM batch_chunks c"
+        "   WHERE c.job_id = j.id AND c.done_at IS NOT NULL) live ON j.status = 'running'"
+        f" WHERE {' AND '.join(conditions)}"
+        " ORDER BY j.created_at DESC, j.id DESC LIMIT %s",
+        [*params, limit],
+    ).fetchall()
+    return [ListedJob(jobs.Job(*row[:-2]),
+                      (row[-2] or 0, row[-1] or 0) if row[3] == "running" else None)
+            for row in rows]

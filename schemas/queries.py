@@ -1,0 +1,74 @@
+"""Query parameters and request headers of the client endpoints: listing, results pages,
+idempotency keys and callback URLs. Loaded values are ready to use (cursors decoded)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from app import cursors
+from schemas.jobs import STATUSES
+
+
+class Cursor(fields.String):
+    """An opaque cursor from a previous page, loaded as the tuple of values it holds."""
+
+    default_error_messages = {"cursor": "Not a valid cursor; pass the nextCursor of a previous page."}
+
+    def __init__(self, *types: type, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.types = types
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return cursors.decode(text, *self.types)
+        except cursors.InvalidCursor:
+            raise self.make_error("cursor") from None
+
+
+class JobCursor(Cursor):
+    """A position in the job listing: (createdAt, jobId) of the last job of a page."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(str, str, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple:
+        created_at, job_id = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return datetime.fromisoformat(created_at), job_id
+        except ValueError:
+            raise self.make_error("cursor") from None
+
+
+def _limit(default: int, maximum: int) -> fields.Integer:
+    return fields.Integer(load_default=default, validate=validate.Range(min=1, max=maximum))
+
+
+class JobListQuerySchema(Schema):
+    """``GET /batch``: filters, page size and the cursor of the previous page."""
+
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    operation = fields.String()
+    createdAfter = fields.AwareDateTime(default_timezone=timezone.utc)
+    limit = _limit(20, 100)
+    cursor = JobCursor()
+
+    def __init__(self, *, operations: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.operations = operations
+
+    @validates("operation")
+    def validate_operation(self, value: str, data_key: str) -> None:
+        """Accept only the names of registered operations."""
+        if value not in self.operations:
+            raise ValidationError(f"Must be one of: {', '.join(sorted(self.operations))}.")
+
+
+class ResultsPageQuerySchema(Schema):
+    """``GET /batch/{jobId}/failed`` and ``/successful``: page size and cursor."""
+
+    limit = _limit(100, 1000)
+    cursor = Cursor(int)
