@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from app.queue import SWEEP_JOBS
+from kombu import Queue
+
+from app.queue import DELIVER_CALLBACK, SWEEP_JOBS
 
 
 class ConfigError(RuntimeError):
@@ -96,6 +98,17 @@ class Config:
         self.RATE_LIMIT_WRITES = _rates(env, "RATE_LIMIT_WRITES", "30/second;360 per 30 seconds")
         self.RATE_LIMIT_READS = _rates(env, "RATE_LIMIT_READS", "100/second")
 
+        # An Idempotency-Key names its job at least this long (24 h is the promise).
+        self.IDEMPOTENCY_KEY_TTL_HOURS = _int(env, "IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=24)
+        # Completion webhooks: sent from their own queue so a slow endpoint never delays a
+        # chunk; each attempt waits at most WEBHOOK_TIMEOUT_SECONDS, retried with exponential
+        # backoff (full jitter) up to WEBHOOK_RETRY_BACKOFF_MAX seconds apart, which stays
+        # below BROKER_VISIBILITY_TIMEOUT so a delayed retry is not redelivered early.
+        self.WEBHOOK_QUEUE = env.get("WEBHOOK_QUEUE", "callbacks").strip() or "callbacks"
+        self.WEBHOOK_TIMEOUT_SECONDS = _int(env, "WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+        self.WEBHOOK_MAX_ATTEMPTS = _int(env, "WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+        self.WEBHOOK_RETRY_BACKOFF_MAX = _int(env, "WEBHOOK_RETRY_BACKOFF_MAX", 600, minimum=1)
+
     def beat_schedule(self) -> dict:
         """Return the periodic tasks Celery beat sends: one line per task."""
         return {
@@ -117,6 +130,11 @@ class Config:
             "task_serializer": "json",
             "accept_content": ["json"],
             "task_default_queue": self.CELERY_QUEUE,
+            # A worker started without -Q consumes every queue listed here; webhooks have
+            # their own, so `celery worker -Q callbacks` can serve them apart.
+            "task_queues": [Queue(name) for name in dict.fromkeys((self.CELERY_QUEUE,
+                                                                   self.WEBHOOK_QUEUE))],
+            "task_routes": {DELIVER_CALLBACK: {"queue": self.WEBHOOK_QUEUE}},
             # A message is acknowledged only once its chunk is committed, and given back
             # when the process running it dies: chunks are idempotent, loss is not.
             "task_acks_late": True,

@@ -38,6 +38,8 @@ METHOD_NOT_ALLOWED = ErrorKind(405, 2002, "Method Not Allowed")
 CONFLICT = ErrorKind(409, 2003, "Conflict")
 UNSUPPORTED_MEDIA_TYPE = ErrorKind(415, 2004, "Unsupported Media Type")
 BAD_REQUEST = ErrorKind(400, 2005, "Request Error")
+# An Idempotency-Key reused with a different request.
+IDEMPOTENCY_MISMATCH = ErrorKind(422, 2006, "Idempotency Error")
 INVALID_JSON = ErrorKind(400, 3001, "Payload Error")
 INVALID_PAYLOAD = ErrorKind(400, 3002, "Payload Error")
 PAYLOAD_TOO_LARGE = ErrorKind(413, 3003, "Payload Too Large")

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 RUN_JOB = "batch.run_job"
 PROCESS_CHUNK = "batch.process_chunk"
 SWEEP_JOBS = "batch.sweep_jobs"
+DELIVER_CALLBACK = "batch.deliver_callback"
 # One quick retry, then give up: the job is committed and the sweeper sends it later.
 _PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
@@ -53,6 +54,16 @@ def enqueue_chunks(celery: Celery, job_id: str, chunk_nos: Iterable[int]) -> Non
     for chunk_no in chunk_nos:
         celery.send_task(PROCESS_CHUNK, args=[job_id, chunk_no],
                          task_id=chunk_task_id(job_id, chunk_no))
+
+
+def enqueue_callback(celery: Celery, job_id: str) -> bool:
+    """Send the job's webhook delivery (routed to its own queue); False if the broker is away."""
+    try:
+        celery.send_task(DELIVER_CALLBACK, args=[job_id], retry_policy=_PUBLISH_RETRY)
+        return True
+    except (BrokerError, RedisError, OSError) as error:
+        log.warning("webhook of job %s not enqueued: %s", job_id, error)
+        return False
 
 
 def revoke_job(celery: Celery, job_id: str, chunk_count: int) -> None:

@@ -11,6 +11,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from app import cursors
 from schemas.jobs import STATUSES
 
+CALLBACK_URL_MAX = 2048
+IDEMPOTENCY_KEY_MAX = 255
+
 
 class Cursor(fields.String):
     """An opaque cursor from a previous page, loaded as the tuple of values it holds."""
@@ -72,3 +75,22 @@ class ResultsPageQuerySchema(Schema):
 
     limit = _limit(100, 1000)
     cursor = Cursor(int)
+
+
+class CallbackQuerySchema(Schema):
+    """The query parameter of a POST: where to send the job's final status."""
+
+    callbackUrl = fields.Url(schemes={"http", "https"}, require_tld=False,
+                             validate=validate.Length(max=CALLBACK_URL_MAX),
+                             metadata={"description": "http(s) URL the final status body is "
+                                                      "POSTed to, signed (also the X-Callback-URL "
+                                                      "header)."})
+
+
+class SubmitOptionsSchema(CallbackQuerySchema):
+    """What a POST may carry besides its body: a callback URL and an idempotency key."""
+
+    idempotencyKey = fields.String(validate=[
+        validate.Length(min=1, max=IDEMPOTENCY_KEY_MAX),
+        validate.Regexp(r"[\x21-\x7e]+\Z", error="Use printable ASCII characters only, no spaces."),
+    ])

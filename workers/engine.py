@@ -17,7 +17,7 @@ import psycopg.errors
 import redis
 from marshmallow import ValidationError
 
-from app import jobs
+from app import jobs, webhooks
 from app.services import Services
 from schemas.messages import error_line
 from workers.operations import Operation, Outcome, ValidRecord, get_operation
@@ -101,14 +101,17 @@ def finish_job(services: Services, job_id: str) -> bool:
     if completed:
         log.info("job %s completed", job_id)
         _quietly(services.progress.forget, job_id)
+        webhooks.notify_job_ended(services, job_id)
     return completed
 
 
 def fail_job(services: Services, job_id: str, message: str) -> None:
     """Mark the job failed: it cannot go on. Its applied records stay applied."""
     with services.db.transaction() as conn:
-        if jobs.fail_job(conn, job_id, message):
-            log.error("job %s failed: %s", job_id, message)
+        failed = jobs.fail_job(conn, job_id, message)
+    if failed:
+        log.error("job %s failed: %s", job_id, message)
+        webhooks.notify_job_ended(services, job_id)
 
 
 def evaluate_chunk(operation: Operation, conn: psycopg.Connection, tenant_id: int,

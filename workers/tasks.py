@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import random
 
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from app.queue import PROCESS_CHUNK, RUN_JOB, SWEEP_JOBS, enqueue_chunks
+from app import webhooks
+from app.queue import DELIVER_CALLBACK, PROCESS_CHUNK, RUN_JOB, SWEEP_JOBS, enqueue_chunks
 from app.services import current_services
 from workers import attempts, engine, sweeper
 
@@ -60,3 +62,22 @@ def process_chunk(self: Task, job_id: str, chunk_no: int) -> None:
 def sweep_jobs() -> None:
     """Re-enqueue the work of jobs that made no progress for too long (run by beat)."""
     sweeper.sweep(current_services())
+
+
+@shared_task(name=DELIVER_CALLBACK, bind=True, acks_late=True, soft_time_limit=60, time_limit=90)
+def deliver_callback(self: Task, job_id: str) -> None:
+    """POST an ended job's status to its callback URL, retrying with exponential backoff."""
+    config = current_services().config
+    try:
+        webhooks.deliver(current_services(), job_id)
+    except (webhooks.DeliveryFailed, *engine.TRANSIENT_ERRORS) as error:
+        attempt = self.request.retries + 1
+        if attempt >= config.WEBHOOK_MAX_ATTEMPTS:
+            log.error("webhook of job %s abandoned after %d attempts: %s", job_id, attempt, error)
+            return
+        # Equal jitter: at least half the exponential step, so retries never bunch at zero.
+        step = min(config.WEBHOOK_RETRY_BACKOFF_MAX, 2 ** attempt)
+        countdown = step / 2 + random.uniform(0, step / 2)
+        log.warning("webhook of job %s failed (attempt %d), retry in %.1fs: %s",
+                    job_id, attempt, countdown, error)
+        raise self.retry(exc=error, countdown=countdown, max_retries=None) from error

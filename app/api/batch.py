@@ -7,7 +7,8 @@ import logging
 import redis
 from flask import Blueprint, Response, request, url_for
 
-from app import jobs, logs, queue
+from app import jobs, logs, queue, webhooks
+from app.api.submission import store_submission
 from app.auth import authenticate_request
 from app.errors import (CONFLICT, INVALID_JSON, NOT_FOUND, TOO_MANY_RECORDS,
                         UNSUPPORTED_MEDIA_TYPE, ApiError)
@@ -20,6 +21,7 @@ from marshmallow import ValidationError
 from schemas.envelope import BatchEnvelopeSchema, request_schema
 from schemas.jobs import JobCreatedSchema, JobStatusSchema
 from schemas.messages import error_line
+from schemas.queries import CallbackQuerySchema
 from workers.operations import REGISTRY, get_operation, title_of
 
 log = logging.getLogger(__name__)
@@ -39,11 +41,18 @@ def operation_requests(app) -> dict:
 @documented(
     "Submit records as a batch job",
     description="The job and all its records are committed before the answer; each record is "
-                "then validated and applied by the workers, and gets its own outcome.",
+                "then validated and applied by the workers, and gets its own outcome. "
+                "An `Idempotency-Key` header (1-255 printable ASCII) makes a resend of the "
+                "same request answer the first job again (with `Idempotent-Replayed: true`); "
+                "the same key with another request answers 422. `callbackUrl` (or the "
+                "`X-Callback-URL` header) receives the final status body, signed, when the "
+                "job ends.",
+    query=CallbackQuerySchema,
     expand=("operation", operation_requests),
     responses={202: (JobCreatedSchema, "The job is stored and queued."),
                400: "The body is not valid JSON, or the envelope is wrong.",
                404: "No such operation.",
+               422: "The Idempotency-Key was used with a different request.",
                413: "The body is larger than MAX_BODY_BYTES, or holds too many records.",
                415: "Content-Type is not application/json."},
     headers={202: ("Location",)},
@@ -57,14 +66,19 @@ def submit_job(operation: str) -> Response:
         raise ApiError(NOT_FOUND, f"No batch operation {operation!r}; "
                                   f"available: {', '.join(sorted(REGISTRY))}.")
     records = _read_envelope(services)
-    with services.db.transaction() as conn:
-        job_id = jobs.create_job(conn, tenant.id, operation, records)
+    submission = store_submission(services, tenant, operation, records)
+    job_id = submission.job_id
     logs.bind(jobId=job_id)
-    # Committed: from here the job survives anything, even a broker that is down now.
-    queue.enqueue_job(services.celery, job_id)
-    log.info("job %s submitted: %s, %d records", job_id, operation, len(records))
-    location = url_for("batch.show_job", job_id=job_id)
-    return json_response({"jobId": job_id, "status": "queued"}, 202, {"Location": location})
+    headers = {"Location": url_for("batch.show_job", job_id=job_id)}
+    if submission.replayed:
+        # The first request's answer again (its job was enqueued then): Stripe's header.
+        headers["Idempotent-Replayed"] = "true"
+        log.info("job %s answered again for its Idempotency-Key", job_id)
+    else:
+        # Committed: from here the job survives anything, even a broker that is down now.
+        queue.enqueue_job(services.celery, job_id)
+        log.info("job %s submitted: %s, %d records", job_id, operation, len(records))
+    return json_response({"jobId": job_id, "status": "queued"}, 202, headers)
 
 
 @batch_bp.get("/batch/<job_id>")
@@ -116,6 +130,7 @@ def stop_job(job_id: str) -> Response:
     except redis.RedisError as error:
         log.warning("live counters of stopped job %s not dropped: %s", job_id, error)
     log.info("job %s stopped", job_id)
+    webhooks.notify_job_ended(services, job_id)
     return json_response(status_body(job, title_of(job.operation), chunks))
 
 

@@ -1,0 +1,122 @@
+"""Completion webhooks: the final status body POSTed to the job's ``callbackUrl``, signed.
+
+Signature (Stripe's scheme): the header ``Batchq-Signature: t=<unix time>,v1=<hex>`` where
+``v1`` is HMAC-SHA256 over ``"{t}.{body}"``. The server keeps only a SHA-256 digest of each
+SecretKey, so the HMAC key is that digest in hex: a client derives it from its SecretKey
+(``sha256(secret).hexdigest()``), and nobody without the secret or the database can sign.
+
+Delivery runs in its own Celery task on its own queue (``WEBHOOK_QUEUE``), never inside a
+chunk: the process that ends a job only sends a message after its commit. Delivery is at
+least once; a receiver dedupes by ``jobId``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+
+import httpx
+import psycopg
+
+from app import jobs, queue
+from app.jsonio import dumps
+from app.services import Services
+from app.status import status_body
+from workers.operations import title_of
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "Batchq-Signature"
+USER_AGENT = "batchq-webhook/1"
+
+
+class DeliveryFailed(Exception):
+    """The receiver did not answer 2xx; the delivery is to be retried."""
+
+
+def signing_key(secret_key_digest: bytes) -> bytes:
+    """Return the HMAC key for a SecretKey's SHA-256 digest: the digest in lowercase hex."""
+    return bytes(secret_key_digest).hex().encode()
+
+
+def sign(body: bytes, key: bytes, timestamp: int) -> str:
+    """Return the signature header value for ``body`` sent at ``timestamp``."""
+    mac = hmac.new(key, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify(header: str, body: bytes, secret_key: str, *, tolerance: int = 300,
+           now: float | None = None) -> bool:
+    """Tell whether ``header`` signs ``body`` with ``secret_key``, sent within ``tolerance`` s.
+
+    What a receiver does, shown in the README; ``tolerance`` refuses replays of old messages.
+    """
+    parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        return False
+    key = hashlib.sha256(secret_key.encode()).hexdigest().encode()
+    expected = sign(body, key, timestamp).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+def attach(conn: psycopg.Connection, job_id: str, url: str, secret_key_digest: bytes) -> None:
+    """Store the job's callback URL and the digest its signatures are keyed by."""
+    conn.execute("INSERT INTO job_callbacks (job_id, url, signing_key_digest) VALUES (%s, %s, %s)",
+                 (job_id, url, secret_key_digest))
+
+
+def notify_job_ended(services: Services, job_id: str) -> None:
+    """Send the job's webhook delivery, if it has a callback not yet delivered (after commit)."""
+    try:
+        with services.db.transaction() as conn:
+            pending = conn.execute("SELECT 1 FROM job_callbacks WHERE job_id = %s"
+                                   " AND delivered_at IS NULL", (job_id,)).fetchone()
+    except psycopg.Error as error:
+        log.warning("webhook of job %s not looked up: %s", job_id, error)
+        return
+    if pending:
+        queue.enqueue_callback(services.celery, job_id)
+
+
+def deliver(services: Services, job_id: str) -> bool:
+    """POST the ended job's status body to its callback; True if delivered now.
+
+    Raises DeliveryFailed when the receiver fails or answers other than 2xx.
+    """
+    with services.db.transaction() as conn:
+        callback = conn.execute(
+            "SELECT url, signing_key_digest, delivered_at FROM job_callbacks WHERE job_id = %s",
+            (job_id,)).fetchone()
+        job = jobs.get_job(conn, job_id)
+        if callback is None or callback[2] is not None or job is None \
+                or job.status not in jobs.FINISHED:
+            return False
+        chunks = jobs.done_chunks(conn, job_id)
+    url, digest, _ = callback
+    body = dumps(status_body(job, title_of(job.operation), chunks))
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+               SIGNATURE_HEADER: sign(body, signing_key(digest), int(time.time()))}
+    error = None
+    try:
+        # No redirects: a callback goes where the client said, not where a 30x points.
+        response = httpx.post(url, content=body, headers=headers, follow_redirects=False,
+                              timeout=services.config.WEBHOOK_TIMEOUT_SECONDS)
+        if not response.is_success:
+            error = f"the receiver answered HTTP {response.status_code}"
+    except httpx.HTTPError as failure:
+        error = f"{type(failure).__name__}: {failure}"[:500]
+    with services.db.transaction() as conn:
+        conn.execute(
+            "UPDATE job_callbacks SET attempts = attempts + 1, last_error = %s,"
+            " delivered_at = CASE WHEN %s THEN now() END WHERE job_id = %s",
+            (error, error is None, job_id))
+    if error is not None:
+        raise DeliveryFailed(error)
+    log.info("webhook of job %s delivered to %s", job_id, url)
+    return True
