@@ -40,8 +40,11 @@ class JobFilter:
         if self.created_after is None:
             return None
         moment = self.created_after
-        return moment.replace(microsecond=moment.microsecond // 1000 * 1000) + timedelta(
-            milliseconds=1)
+        moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+        try:
+            return moment + timedelta(milliseconds=1)
+        except OverflowError:  # the last millisecond there is: nothing comes after it
+            return moment
 
 
 def list_jobs(conn: psycopg.Connection, tenant_id: int, where: JobFilter, *,

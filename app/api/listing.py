@@ -14,9 +14,11 @@ from app.services import current_services
 from app.status import job_summary
 from schemas.pages import JobPageSchema
 from schemas.queries import JobListQuerySchema
-from workers.operations import REGISTRY, title_of
+from workers.operations import title_of
 
 listing_bp = Blueprint("listing", __name__, url_prefix="/api/v4.0/integrations")
+
+_query_schema = JobListQuerySchema()
 
 
 @listing_bp.get("/batch")
@@ -32,7 +34,7 @@ def list_batch_jobs() -> Response:
     """Return a page of the caller's jobs, newest first, and the cursor of the next page."""
     services = current_services()
     tenant = authenticate_request(services)
-    query = load_params(JobListQuerySchema(operations=tuple(REGISTRY)), request.args)
+    query = load_params(_query_schema, request.args)
     where = JobFilter(query.get("status"), query.get("operation"), query.get("createdAfter"))
     with services.db.transaction() as conn:
         # One more than asked tells whether a next page exists.

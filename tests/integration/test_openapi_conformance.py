@@ -12,6 +12,8 @@ from schemathesis import GenerationMode
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
+import tests.support.openapi_formats  # noqa: F401 - registers the service's own formats
+
 pytestmark = pytest.mark.integration
 
 # Per operation and generation mode; the probes take no input, a couple of calls suffice.
