@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 # Touched after a successful install: pip runs again only when pyproject.toml is newer.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test clean
+.PHONY: install run test bench clean
 
 install: $(INSTALLED)
 
@@ -23,6 +23,11 @@ run: install
 # Extra pytest arguments: make test PYTEST_ARGS='-k servers -x'
 test: install
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# The benchmark (see the README's performance section); sizes as BENCH_* variables, e.g.
+# make bench BENCH_RECORDS=50000. Writes bench/results/bench.json and throughput.png.
+bench: install
+	$(PYTHON) -m bench $(BENCH_ARGS)
 
 # Removes everything the targets above create, the embedded servers' data included.
 clean:

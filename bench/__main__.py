@@ -1,0 +1,153 @@
+"""Run the whole benchmark: ``python -m bench [--records N ...]`` (see ``--help``)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from app import tenants
+from bench import data, report
+from bench.environment import machine_facts, private_environment
+from bench.limit import upsert_directly
+from bench.memory import MemorySampler, mib, worker_children_rss
+from bench.naive import run_naive
+from bench.results import Run, latency_summary
+from bench.service import WorkerPool, drive, get_latencies, new_tenant, start_service
+from bench.settings import Settings, parse
+
+log = logging.getLogger("bench")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every phase and write the outputs; return the exit status."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s bench: %(message)s")
+    settings = parse(argv)
+    settings.out.mkdir(parents=True, exist_ok=True)
+    began = time.monotonic()
+    with private_environment() as env, tempfile.TemporaryDirectory(prefix="bench-logs-") as logs:
+        machine = machine_facts(env)
+        log.info("machine: %s", machine)
+        figures = run_phases(settings, env, Path(logs))
+    figures["machine"] = machine
+    figures["settings"] = {k: v for k, v in vars(settings).items() if k != "out"}
+    figures["bench_seconds"] = round(time.monotonic() - began, 1)
+    figures["targets"] = report.judge(figures)
+    runs = figures.pop("_runs")
+    report.write_json(figures, settings.out / "bench.json")
+    report.write_chart(runs, machine, settings.out / "throughput.png")
+    print(report.table(figures))
+    print(f"\nwritten: {settings.out / 'bench.json'}, {settings.out / 'throughput.png'} "
+          f"({figures['bench_seconds']} s)")
+    return 0
+
+
+def run_phases(settings: Settings, env, logs: Path) -> dict:
+    """Run the limit, the service, scale, memory and the naive peer; return the figures."""
+    runs: dict[str, Run] = {}
+    inserts = data.batches("c", settings.records, settings.batch)
+    updates = data.batches("c", settings.records, settings.batch, version=1)
+
+    log.info("the limit: %d customers straight into PostgreSQL", settings.records)
+    limit_tenant = _bare_tenant(env.database_url, "limit")
+    runs["limit_inserts"] = upsert_directly(env.database_url, limit_tenant, inserts, "limit inserts")
+    runs["limit_updates"] = upsert_directly(env.database_url, limit_tenant, updates, "limit updates")
+
+    latency: dict[str, dict] = {}
+    memory: dict = {}
+    service = start_service(env.database_url, env.redis_url, logs)
+    try:
+        web_pid = service.processes["web"][0].pid
+        with WorkerPool(service, settings.workers) as pool, \
+                MemorySampler(lambda: {"web": [web_pid], "worker": [pool.pid]}) as sampler:
+            client = new_tenant(env.database_url, service.base_url, "service")
+            for key, batches in (("service_inserts", inserts), ("service_updates", updates)):
+                log.info("the service: %s, %d POSTs from %d clients", key, len(batches),
+                         settings.clients)
+                run, load = drive(client, batches, clients=settings.clients, name=key.replace("_", " "),
+                                  database_url=env.database_url)
+                runs[key] = run
+                posts = latency.setdefault("post_under_load", [])
+                gets = latency.setdefault("get_running", [])
+                posts += load.post_ms
+                gets += load.get_running_ms
+            completed = load.job_ids[-1]
+            latency["get_completed"] = get_latencies(client, completed, settings.get_requests)
+            sampler.sample()
+        memory["web_peak_rss_mib"] = mib(sampler.peak_bytes.get("web"))
+        memory["worker_peak_rss_mib"] = mib(sampler.peak_bytes.get("worker"))
+
+        if settings.scale_records:
+            for processes, key in ((1, "scale_1_worker"), (2, "scale_2_workers")):
+                log.info("scale: %d worker process(es), %d customers", processes,
+                         settings.scale_records)
+                batches = data.batches(f"s{processes}", settings.scale_records, settings.batch)
+                with WorkerPool(service, processes):
+                    client = new_tenant(env.database_url, service.base_url, key)
+                    runs[key], _ = drive(client, batches, clients=settings.clients,
+                                         name=f"{processes} worker process(es)",
+                                         database_url=env.database_url)
+        if settings.memory_records:
+            memory.update(_memory_growth(settings, env, service))
+    finally:
+        service.stop_all()
+
+    if settings.naive_records:
+        log.info("the naive peer: %d customers, one task each", settings.naive_records)
+        sample = [record for batch in data.batches("n", settings.naive_records, settings.batch)
+                  for record in batch]
+        runs["naive"] = run_naive(env.database_url, env.redis_url,
+                                  _bare_tenant(env.database_url, "naive"), sample,
+                                  settings.workers, logs / "naive.log")
+
+    return {"runs": {key: run.summary() for key, run in runs.items()},
+            "ratios": _ratios(runs),
+            "latency": {key: latency_summary(samples) for key, samples in latency.items()},
+            "memory": memory,
+            "_runs": list(runs.values())}
+
+
+def _memory_growth(settings: Settings, env, service) -> dict:
+    """Push ``memory_records`` through one worker process; return its RSS along the way."""
+    rounds = 10
+    per_round = max(settings.batch, settings.memory_records // rounds)
+    # The same customers again and again: updates, which cost the worker the most.
+    batches = data.batches("m", per_round, settings.batch)
+    series = []
+    with WorkerPool(service, 1) as pool:
+        client = new_tenant(env.database_url, service.base_url, "memory")
+        for number in range(rounds):
+            log.info("memory: round %d of %d, %d records", number + 1, rounds, per_round)
+            drive(client, batches, clients=settings.clients, name="memory",
+                  database_url=env.database_url)
+            sizes = worker_children_rss(pool.pid)
+            series.append({"records": per_round * (number + 1), "rss_mib": mib(max(sizes))})
+    # The first round warms caches and imports; growth is what comes after it.
+    return {"growth_records": per_round * (rounds - 1),
+            "worker_rss_growth_mib": round(series[-1]["rss_mib"] - series[0]["rss_mib"], 1),
+            "worker_rss_series": series}
+
+
+def _ratios(runs: dict[str, Run]) -> dict:
+    def rate(key):
+        return runs[key].per_second if key in runs else 0.0
+    return {
+        "service_inserts_vs_limit": report.ratio(rate("service_inserts"), rate("limit_inserts")),
+        "service_updates_vs_limit": report.ratio(rate("service_updates"), rate("limit_updates")),
+        "service_vs_naive": report.ratio(min(rate("service_inserts"), rate("service_updates")),
+                                         rate("naive")),
+        "two_workers_vs_one": report.ratio(rate("scale_2_workers"), rate("scale_1_worker")),
+    }
+
+
+def _bare_tenant(database_url: str, name: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        return tenants.ensure_tenant(conn, f"bench-{name}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

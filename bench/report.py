@@ -1,0 +1,119 @@
+"""The benchmark's outputs: the printed table, the JSON figures and the throughput chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from bench.results import Run
+
+# The issue's targets, as (key, description, test on the figures).
+TARGETS = (
+    ("inserts_vs_limit", "end to end inserts >= 0.5x the limit",
+     lambda f: f["ratios"]["service_inserts_vs_limit"] >= 0.5),
+    ("updates_vs_limit", "end to end updates >= 0.5x the limit",
+     lambda f: f["ratios"]["service_updates_vs_limit"] >= 0.5),
+    ("vs_naive", ">= 30x the naive peer",
+     lambda f: f["ratios"]["service_vs_naive"] >= 30),
+    ("post_p99", "POST 1,000 records p99 < 50 ms under load",
+     lambda f: f["latency"]["post_under_load"]["p99_ms"] < 50),
+    ("get_running_p50", "GET running job p50 < 5 ms",
+     lambda f: f["latency"]["get_running"]["p50_ms"] < 5),
+    ("scale", "2 worker processes >= 1.5x one",
+     lambda f: f["ratios"]["two_workers_vs_one"] >= 1.5),
+    ("worker_rss_flat", "worker RSS within 20 MB over the memory phase",
+     lambda f: abs(f["memory"]["worker_rss_growth_mib"]) <= 20),
+)
+
+
+def judge(figures: dict) -> dict:
+    """Return, for each target, whether the figures meet it (None if not measured)."""
+    verdicts = {}
+    for key, description, test in TARGETS:
+        try:
+            met = bool(test(figures))
+        except (KeyError, TypeError, ZeroDivisionError):
+            met = None
+        verdicts[key] = {"target": description, "met": met}
+    return verdicts
+
+
+def ratio(a: float, b: float) -> float | None:
+    """Return a / b rounded, or None when b is nothing."""
+    return round(a / b, 2) if b else None
+
+
+def table(figures: dict) -> str:
+    """Return the figures as a plain-text table for the terminal and the README."""
+    runs = figures["runs"]
+    lines = ["| phase | records | seconds | records/s | ratio |", "| --- | ---: | ---: | ---: | --- |"]
+    def row(key, label, versus=""):
+        if key in runs:
+            run = runs[key]
+            lines.append(f"| {label} | {run['records']:,} | {run['seconds']:.1f} | "
+                         f"{run['per_second']:,.0f} | {versus} |")
+    ratios = figures["ratios"]
+    row("limit_inserts", "limit: COPY + upsert, inserts")
+    row("limit_updates", "limit: COPY + upsert, updates")
+    row("service_inserts", "service end to end, inserts",
+        f"{ratios.get('service_inserts_vs_limit')}x the limit")
+    row("service_updates", "service end to end, updates",
+        f"{ratios.get('service_updates_vs_limit')}x the limit")
+    row("naive", "naive peer: a task per record",
+        f"service is {ratios.get('service_vs_naive')}x")
+    row("scale_1_worker", "service, 1 worker process")
+    row("scale_2_workers", "service, 2 worker processes",
+        f"{ratios.get('two_workers_vs_one')}x one")
+    latency = figures["latency"]
+    lines += ["", "| latency | samples | p50 ms | p99 ms |", "| --- | ---: | ---: | ---: |"]
+    for key, label in (("post_under_load", "POST 1,000 records, under load"),
+                       ("get_running", "GET a running job, under load"),
+                       ("get_completed", "GET a completed 1,000-record job")):
+        value = latency.get(key, {})
+        lines.append(f"| {label} | {value.get('count', 0)} | {value.get('p50_ms')} | "
+                     f"{value.get('p99_ms')} |")
+    memory = figures["memory"]
+    lines += ["", "| memory | MiB |", "| --- | ---: |",
+              f"| peak RSS, one web process | {memory.get('web_peak_rss_mib')} |",
+              f"| peak RSS, one worker process | {memory.get('worker_peak_rss_mib')} |",
+              f"| worker RSS growth over {memory.get('growth_records', 0):,} records "
+              f"| {memory.get('worker_rss_growth_mib')} |"]
+    lines += ["", "| target | met |", "| --- | --- |"]
+    for verdict in figures["targets"].values():
+        met = {True: "yes", False: "**no**", None: "not measured"}[verdict["met"]]
+        lines.append(f"| {verdict['target']} | {met} |")
+    return "\n".join(lines)
+
+
+def write_json(figures: dict, path: Path) -> None:
+    """Write the figures as indented JSON."""
+    path.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def write_chart(runs: list[Run], machine: dict, path: Path) -> None:
+    """Plot records/s over time, one line per phase, and save it as PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    # About forty bins over the longest phase: detail without one-chunk noise.
+    longest = max((run.seconds for run in runs), default=1.0)
+    bin_seconds = min(2.0, max(0.1, round(longest / 40, 1)))
+    figure, axis = pyplot.subplots(figsize=(10, 5.5), dpi=110)
+    for run in runs:
+        series = run.series(bin_seconds)
+        if series:
+            axis.plot([t for t, _ in series], [r for _, r in series], drawstyle="steps-mid",
+                      marker="." if len(series) < 5 else None,
+                      label=f"{run.name} ({run.per_second:,.0f}/s overall)", linewidth=1.6)
+    axis.set_xlabel("seconds since the phase's first write or POST")
+    axis.set_ylabel(f"customers applied per second ({bin_seconds:g} s bins)")
+    axis.set_ylim(bottom=0)
+    axis.set_title(f"batchq throughput: {machine.get('cores')} cores, PostgreSQL "
+                   f"{machine.get('postgresql')}, {machine.get('date', '')[:10]}")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8, loc="best")
+    figure.tight_layout()
+    figure.savefig(path)
+    pyplot.close(figure)

@@ -1,0 +1,168 @@
+"""The service under load: the Procfile's web and worker processes, driven over HTTP.
+
+Several client threads POST pre-encoded 1,000-record bodies as fast as the service answers;
+a sampler GETs the oldest unfinished job meanwhile. The run lasts from the first POST to the
+last job ``completed`` (read from PostgreSQL, so watching costs the service nothing), and
+its time series comes from the chunks' commit times.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+
+import orjson
+import psycopg
+
+from app import tenants
+from bench.results import Run
+from tests.support.client import ApiClient
+from tests.support.service import LiveService, service_environment, wait_until
+
+FINAL = ("completed", "failed", "stopped")
+JSON = {"Content-Type": "application/json"}
+
+
+def new_tenant(database_url: str, base_url: str, name: str) -> ApiClient:
+    """Create a tenant with a key pair; return a client acting for it."""
+    with psycopg.connect(database_url) as conn:
+        pair = tenants.create_tenant(conn, name)
+        tenant_id = tenants.ensure_tenant(conn, name)
+    return ApiClient(base_url, pair.api_key, pair.secret_key, tenant_id)
+
+
+def start_service(database_url: str, redis_url: str, log_dir, **settings: str) -> LiveService:
+    """Start gunicorn from the Procfile with the service's own defaults (not the tests')."""
+    env = service_environment(database_url, redis_url, **settings)
+    if "CHUNK_SIZE" not in settings:
+        env.pop("CHUNK_SIZE")  # the tests' small chunks; the bench runs the default
+    service = LiveService(env=env, log_dir=log_dir)
+    service.start("web")
+    return service
+
+
+@dataclass
+class WorkerPool:
+    """A Celery worker started from the Procfile, with ``processes`` pool processes."""
+
+    service: LiveService
+    processes: int
+    pid: int = 0
+
+    def __enter__(self) -> WorkerPool:
+        process = self.service.start("worker", WORKER_CONCURRENCY=str(self.processes))
+        self.pid = process.pid
+        self.service.wait_ready(workers=1)
+        self._process = process
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.service.stop(self._process)
+
+
+@dataclass
+class Load:
+    """What the clients saw during one run."""
+
+    post_ms: list[float] = field(default_factory=list)
+    get_running_ms: list[float] = field(default_factory=list)
+    job_ids: list[str] = field(default_factory=list)
+
+
+def drive(client: ApiClient, batches: list[list[dict]], *, clients: int, name: str,
+          database_url: str) -> tuple[Run, Load]:
+    """POST ``batches`` from ``clients`` threads; return the run once every job completed."""
+    bodies = [orjson.dumps({"body": batch}) for batch in batches]
+    load = Load(job_ids=[""] * len(bodies))
+    next_body = itertools.count()
+    lock = threading.Lock()
+    posted = threading.Event()
+
+    def post_all() -> None:
+        own = ApiClient(client.base_url, client.api_key, client.secret_key, client.tenant_id)
+        while (number := next(next_body)) < len(bodies):
+            began = time.perf_counter()
+            response = own.request("POST", "/batch/customers", data=bodies[number], headers=JSON)
+            elapsed = (time.perf_counter() - began) * 1000
+            if response.status_code != 202:
+                raise RuntimeError(f"POST answered {response.status_code}: {response.text[:300]}")
+            with lock:
+                load.post_ms.append(elapsed)
+                load.job_ids[number] = response.json()["jobId"]
+
+    started = time.time()
+    posters = [threading.Thread(target=post_all, name=f"client-{n}") for n in range(clients)]
+    sampler = threading.Thread(target=_sample_running, args=(client, load, posted), daemon=True)
+    for thread in posters:
+        thread.start()
+    sampler.start()
+    for thread in posters:
+        thread.join()
+    if not all(load.job_ids):
+        raise RuntimeError("a client failed; see its traceback above")
+    try:
+        finished = _wait_completed(database_url, load.job_ids)
+    finally:
+        posted.set()
+        sampler.join()
+    records = sum(len(batch) for batch in batches)
+    run = Run(name=name, records=records, seconds=finished["last_finished"] - started,
+              started=started, timeline=_timeline(database_url, load.job_ids),
+              extra={"jobs": len(bodies), "clients": clients, "failed_records": finished["errors"]})
+    return run, load
+
+
+def _sample_running(client: ApiClient, load: Load, done: threading.Event) -> None:
+    """GET the oldest unfinished job, keeping the latencies of answers that say running."""
+    own = ApiClient(client.base_url, client.api_key, client.secret_key, client.tenant_id)
+    position = 0
+    while not done.is_set():
+        job_id = load.job_ids[position] if position < len(load.job_ids) else ""
+        if not job_id:
+            time.sleep(0.01)
+            continue
+        began = time.perf_counter()
+        body = own.job(job_id)
+        elapsed = (time.perf_counter() - began) * 1000
+        if body["status"] == "running":
+            load.get_running_ms.append(elapsed)
+        elif body["status"] in FINAL:
+            position += 1
+            continue
+        time.sleep(0.02)  # ~50 GETs a second: watching, not hammering
+
+
+def _wait_completed(database_url: str, job_ids: list[str], timeout: float = 1800) -> dict:
+    """Wait until every job ended; return the last finish time and the failed records."""
+    query = ("SELECT count(*) FILTER (WHERE status IN ('completed', 'failed', 'stopped')),"
+             " count(*) FILTER (WHERE status <> 'completed'), extract(epoch FROM max(finished_at)),"
+             " coalesce(sum(error_count), 0) FROM batch_jobs WHERE id = ANY(%s)")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        def ended():
+            done, not_completed, last, errors = conn.execute(query, (job_ids,)).fetchone()
+            return (last, errors, not_completed) if done == len(job_ids) else None
+        last, errors, not_completed = wait_until(ended, timeout=timeout, interval=0.1,
+                                                 what="every job to end")
+    if not_completed:
+        raise RuntimeError(f"{not_completed} jobs ended without completing")
+    return {"last_finished": float(last), "errors": int(errors)}
+
+
+def _timeline(database_url: str, job_ids: list[str]) -> list[tuple[float, int]]:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT extract(epoch FROM done_at), record_count FROM batch_chunks"
+                            " WHERE job_id = ANY(%s) AND done_at IS NOT NULL ORDER BY done_at",
+                            (job_ids,)).fetchall()
+    return [(float(moment), count) for moment, count in rows]
+
+
+def get_latencies(client: ApiClient, job_id: str, requests: int) -> list[float]:
+    """GET one job ``requests`` times in a row; return each answer's time in milliseconds."""
+    samples = []
+    for _ in range(requests):
+        began = time.perf_counter()
+        client.job(job_id)
+        samples.append((time.perf_counter() - began) * 1000)
+    return samples

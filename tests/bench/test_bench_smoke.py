@@ -1,0 +1,64 @@
+"""`make bench` end to end at tiny sizes: every phase runs and the outputs have their shape.
+
+No timing is asserted: numbers belong to the benchmark, not to the tests.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--records", "2000", "--batch", "500", "--clients", "2", "--scale-records", "1000",
+        "--naive-records", "20", "--memory-records", "1000", "--get-requests", "5"]
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench-results")
+    done = subprocess.run([sys.executable, "-m", "bench", *TINY, "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, done.stdout
+
+
+def test_every_phase_moved_every_record(bench_run):
+    out, _ = bench_run
+    figures = orjson.loads((out / "bench.json").read_bytes())
+    runs = figures["runs"]
+    for key in ("limit_inserts", "limit_updates", "service_inserts", "service_updates"):
+        assert runs[key]["records"] == 2000, key
+        assert runs[key]["per_second"] > 0, key
+    for key in ("service_inserts", "service_updates", "scale_1_worker", "scale_2_workers"):
+        assert runs[key]["failed_records"] == 0, key
+    assert runs["scale_1_worker"]["records"] == runs["scale_2_workers"]["records"] == 1000
+    assert runs["naive"]["records"] == 20
+
+
+def test_figures_hold_ratios_latencies_memory_machine_and_verdicts(bench_run):
+    out, _ = bench_run
+    figures = orjson.loads((out / "bench.json").read_bytes())
+    assert set(figures["ratios"]) == {"service_inserts_vs_limit", "service_updates_vs_limit",
+                                      "service_vs_naive", "two_workers_vs_one"}
+    assert all(value > 0 for value in figures["ratios"].values())
+    latency = figures["latency"]
+    assert latency["post_under_load"]["count"] == 8  # 2 x 2,000 records in POSTs of 500
+    assert latency["get_completed"]["count"] == 5
+    assert latency["post_under_load"]["p50_ms"] <= latency["post_under_load"]["p99_ms"]
+    memory = figures["memory"]
+    assert memory["web_peak_rss_mib"] > 0 and memory["worker_peak_rss_mib"] > 0
+    assert len(memory["worker_rss_series"]) == 10
+    assert {"cores", "ram_gib", "postgresql", "redis", "python"} <= set(figures["machine"])
+    assert len(figures["targets"]) == 7
+    assert all(v["met"] in (True, False, None) for v in figures["targets"].values())
+
+
+def test_chart_and_table_are_written(bench_run):
+    out, stdout = bench_run
+    assert (out / "throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| service end to end, inserts |" in stdout
+    assert "| target | met |" in stdout
