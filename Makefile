@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 # Touched after a successful install: pip runs again only when pyproject.toml is newer.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench chaos clean
 
 install: $(INSTALLED)
 
@@ -28,6 +28,11 @@ test: install
 # make bench BENCH_RECORDS=50000. Writes bench/results/bench.json and throughput.png.
 bench: install
 	$(PYTHON) -m bench $(BENCH_ARGS)
+
+# The chaos run on private embedded servers; prints one line of figures, fails on any loss.
+# Extra arguments: make chaos CHAOS_ARGS='--jobs 20'
+chaos: install
+	$(PYTHON) -m devtools.chaos $(CHAOS_ARGS)
 
 # Removes everything the targets above create, the embedded servers' data included.
 clean:

@@ -53,8 +53,10 @@ class Database:
             self.url,
             min_size=self._min_size,
             max_size=self._max_size,
-            kwargs={"options": self._options, "application_name": self._application_name,
-                    "connect_timeout": self._timeout},
+            # The pid in application_name tells an operator (and the fault tests) which
+            # process holds a session seen in pg_stat_activity.
+            kwargs={"options": self._options, "connect_timeout": self._timeout,
+                    "application_name": f"{self._application_name}-{os.getpid()}"},
             # With the server away, a checkout fails (PoolTimeout) after this long instead
             # of the pool's default 30 s: the web answers 503, a chunk retries later.
             timeout=self._timeout,

