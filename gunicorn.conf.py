@@ -27,3 +27,10 @@ if os.path.isdir("/dev/shm"):
 # gunicornc's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl): two
 # servers on one machine (`make run` and the integration tests) would take it from each other.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Answer gunicorn's own refusals (414, 431, malformed requests) in the JSON error shape."""
+    from app.gunicorn_errors import install
+
+    install()

@@ -41,9 +41,11 @@ def register_extensions(app: Flask, config: Config) -> None:
 def register_blueprints(app: Flask) -> None:
     """Register the HTTP endpoints."""
     from app.api import BLUEPRINTS
+    from app.guards import register_guards
     from app.request_id import register_request_id
 
     register_request_id(app)
+    register_guards(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
 

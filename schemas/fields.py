@@ -61,26 +61,38 @@ class JsonObjectLimits:
             raise ValidationError(f"Too large: {size} bytes as JSON; at most {self.max_bytes}.")
 
 
-def unstorable_text_path(value: Any, path: str = "") -> str | None:
-    """Return the path of the first string PostgreSQL cannot store (NUL, lone surrogate)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return path
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return path
-        return None
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, child in items:
-        child_path = f"{path}.{key}" if path else str(key)
-        found = unstorable_text_path(key, child_path) if isinstance(key, str) else None
-        found = found or unstorable_text_path(child, child_path)
-        if found is not None:
-            return found
+def _unstorable(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def unstorable_text_path(value: Any) -> str | None:
+    """Return the path of the first string PostgreSQL cannot store (NUL, lone surrogate).
+
+    Walked with an explicit stack, not recursion: a record may nest a thousand levels.
+    """
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if _unstorable(item):
+                return path
+            continue
+        if isinstance(item, dict):
+            children = list(item.items())
+        elif isinstance(item, list):
+            children = list(enumerate(item))
+        else:
+            continue
+        # Reversed onto the stack, so the first child is looked at first.
+        for key, child in reversed(children):
+            child_path = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _unstorable(key):
+                return child_path
+            stack.append((child_path, child))
     return None

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request, url_for
 from app import jobs, logs, queue, webhooks
 from app.api.submission import store_submission
 from app.auth import authenticate_request
+from app.body import read_body
 from app.errors import (CONFLICT, INVALID_JSON, NOT_FOUND, TOO_MANY_RECORDS,
                         UNSUPPORTED_MEDIA_TYPE, ApiError)
 from app.jsonio import InvalidJSON, json_response, parse_json
@@ -139,8 +140,9 @@ def _read_envelope(services: Services) -> list[dict]:
     if request.mimetype != "application/json":
         raise ApiError(UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON, with "
                                                "Content-Type: application/json.")
+    body = read_body(services.config.MAX_CONTENT_LENGTH)
     try:
-        payload = parse_json(request.get_data(cache=False))
+        payload = parse_json(body)
     except InvalidJSON as error:
         raise ApiError(INVALID_JSON, f"The body is not valid JSON: {error}.") from None
     schema = BatchEnvelopeSchema(max_records=services.config.MAX_RECORDS_PER_REQUEST)
