@@ -220,8 +220,8 @@ class StopResult:
     refused: bool = False
 
 
-def stop_job(conn: psycopg.Connection, tenant_id: int, job_id: str) -> StopResult:
-    """Stop an unfinished job; its counts are final once this commits.
+def stop_job(conn: psycopg.Connection, tenant_id: int | None, job_id: str) -> StopResult:
+    """Stop an unfinished job (of ``tenant_id``, or any); its counts are final once committed.
 
     ``FOR UPDATE`` waits for chunks being applied now; chunks that start later see the
     job stopped. A stopped job answers as it is; a completed or failed one is refused.

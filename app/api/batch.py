@@ -7,7 +7,7 @@ import logging
 import redis
 from flask import Blueprint, Response, request, url_for
 
-from app import jobs, logs, queue, webhooks
+from app import jobs, logs, queue, stopping
 from app.api.submission import store_submission
 from app.auth import authenticate_request
 from app.body import read_body
@@ -115,23 +115,16 @@ def stop_job(job_id: str) -> Response:
     """Stop the job: no record is applied after this answers, and its counts are final."""
     services = current_services()
     tenant = authenticate_request(services)
+    result = stopping.stop_job(services, job_id, tenant_id=tenant.id, by=f"tenant {tenant.name}")
+    if result.job is None:
+        raise ApiError(NOT_FOUND, f"No batch job {job_id!r}.")
+    job = result.job
+    if result.refused:
+        raise ApiError(CONFLICT, f"Job {job_id} is already {job.status}; only a queued or "
+                                 "running job can be stopped.")
+    # Stopped: its chunks are final, so reading them after the stop's commit is consistent.
     with services.db.transaction() as conn:
-        result = jobs.stop_job(conn, tenant.id, job_id)
-        if result.job is None:
-            raise ApiError(NOT_FOUND, f"No batch job {job_id!r}.")
-        job = result.job
-        if result.refused:
-            raise ApiError(CONFLICT, f"Job {job_id} is already {job.status}; only a queued or "
-                                     "running job can be stopped.")
         chunks = jobs.done_chunks(conn, job_id)
-        total_chunks = jobs.chunk_count(conn, job_id)
-    queue.revoke_job(services.celery, job_id, total_chunks)
-    try:
-        services.progress.forget(job_id)
-    except redis.RedisError as error:
-        log.warning("live counters of stopped job %s not dropped: %s", job_id, error)
-    log.info("job %s stopped", job_id)
-    webhooks.notify_job_ended(services, job_id)
     return json_response(status_body(job, title_of(job.operation), chunks))
 
 

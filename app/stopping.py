@@ -1,0 +1,39 @@
+"""Stopping a job: the one procedure behind the API's DELETE and the dashboard's Stop button.
+
+The guarantee is the row lock taken in ``jobs.stop_job`` (see ``app.jobs``); revoking the
+job's queued messages and dropping its live counters come after the commit, as tidying, and
+so does the completion webhook, whoever stopped the job.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+
+from app import jobs, queue, webhooks
+from app.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def stop_job(services: Services, job_id: str, *, tenant_id: int | None, by: str
+             ) -> jobs.StopResult:
+    """Stop a queued or running job; ``tenant_id`` None means any tenant's (an operator).
+
+    Returns the job as it is after the stop (None if unknown), refused if it had already
+    completed or failed. Once this returns, no record of the job is applied any more.
+    """
+    with services.db.transaction() as conn:
+        result = jobs.stop_job(conn, tenant_id, job_id)
+        if result.job is None or result.refused:
+            return result
+        total_chunks = jobs.chunk_count(conn, job_id)
+    queue.revoke_job(services.celery, job_id, total_chunks)
+    try:
+        services.progress.forget(job_id)
+    except redis.RedisError as error:
+        log.warning("live counters of stopped job %s not dropped: %s", job_id, error)
+    log.info("job %s stopped by %s", job_id, by)
+    webhooks.notify_job_ended(services, job_id)
+    return result
