@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from kombu import Queue
 
-from app.queue import DELIVER_CALLBACK, SWEEP_JOBS
+from app.queue import DELIVER_CALLBACK, PURGE_RESULTS, SWEEP_JOBS
 
 
 class ConfigError(RuntimeError):
@@ -92,6 +92,10 @@ class Config:
         # with the interval below, a stalled job is picked up again within 45 s.
         self.STALLED_AFTER_SECONDS = _int(env, "STALLED_AFTER_SECONDS", 30, minimum=1)
         self.SWEEP_INTERVAL_SECONDS = _int(env, "SWEEP_INTERVAL_SECONDS", 15, minimum=1)
+        # Per-record results of a job are kept this long after it ended, then purged (its
+        # summary stays); beat sends the purge every PURGE_INTERVAL_SECONDS.
+        self.RESULT_RETENTION_DAYS = _int(env, "RESULT_RETENTION_DAYS", 30, minimum=1)
+        self.PURGE_INTERVAL_SECONDS = _int(env, "PURGE_INTERVAL_SECONDS", 3600, minimum=1)
         self.CELERY_QUEUE = env.get("CELERY_QUEUE", "batch").strip() or "batch"
 
         # Per API key; Gameball's published defaults for writes and reads.
@@ -113,6 +117,7 @@ class Config:
         """Return the periodic tasks Celery beat sends: one line per task."""
         return {
             "sweep-jobs": _every(SWEEP_JOBS, self.SWEEP_INTERVAL_SECONDS),
+            "purge-results": _every(PURGE_RESULTS, self.PURGE_INTERVAL_SECONDS),
         }
 
     def celery_settings(self) -> dict:

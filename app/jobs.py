@@ -41,6 +41,8 @@ class Job:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    # Set once retention purged the per-record results; the figures above stay.
+    results_purged_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class ChunkRange:
 
 
 _JOB_COLUMNS = ("id, tenant_id, operation, status, total_count, finished_count, error_count,"
-                " failure_message, created_at, started_at, finished_at")
+                " failure_message, created_at, started_at, finished_at, results_purged_at")
 
 
 def new_job_id() -> str:
@@ -262,6 +264,27 @@ def claim_stalled_jobs(conn: psycopg.Connection, older_than_seconds: int, limit:
         (older_than_seconds, limit),
     ).fetchall()
     return [(row[0], row[1]) for row in rows]
+
+
+def purge_results(conn: psycopg.Connection, older_than_days: int, limit: int) -> list[str]:
+    """Delete the per-record results of up to ``limit`` jobs finished that long ago.
+
+    The job row (status, counts, timestamps) stays, stamped ``results_purged_at``; its
+    records as submitted and its chunks (which hold the outcomes) go. Return the jobs' ids.
+    """
+    rows = conn.execute(
+        "UPDATE batch_jobs SET results_purged_at = now() WHERE id IN ("
+        " SELECT id FROM batch_jobs"
+        " WHERE finished_at < now() - make_interval(days => %s) AND results_purged_at IS NULL"
+        " AND status = ANY(%s) ORDER BY finished_at LIMIT %s FOR UPDATE SKIP LOCKED)"
+        " RETURNING id",
+        (older_than_days, list(FINISHED), limit),
+    ).fetchall()
+    ids = [row[0] for row in rows]
+    if ids:
+        conn.execute("DELETE FROM batch_chunks WHERE job_id = ANY(%s)", (ids,))
+        conn.execute("DELETE FROM batch_job_records WHERE job_id = ANY(%s)", (ids,))
+    return ids
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ RUN_JOB = "batch.run_job"
 PROCESS_CHUNK = "batch.process_chunk"
 SWEEP_JOBS = "batch.sweep_jobs"
 DELIVER_CALLBACK = "batch.deliver_callback"
+PURGE_RESULTS = "batch.purge_results"
 # One quick retry, then give up: the job is committed and the sweeper sends it later.
 _PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 

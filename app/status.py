@@ -17,7 +17,8 @@ def status_body(job: Job, title: str, chunks: list[DoneChunk],
     if job.status == "running" and live_counts is None:
         live_counts = (sum(c.finished_count for c in chunks), sum(c.error_count for c in chunks))
     response = None
-    if job.status != "queued" or chunks:
+    # Retention removed a purged job's outcomes: ``resultsPurgedAt`` says so, not empty lists.
+    if job.results_purged_at is None and (job.status != "queued" or chunks):
         response = {
             "successful": list(chain.from_iterable(c.successful or () for c in chunks)),
             "failed": list(chain.from_iterable(c.failed or () for c in chunks)),
@@ -52,4 +53,6 @@ def job_summary(job: Job, title: str, live_counts: tuple[int, int] | None = None
     }
     if job.failure_message:
         body["failureMessage"] = job.failure_message
+    if job.results_purged_at is not None:
+        body["resultsPurgedAt"] = iso(job.results_purged_at)
     return body

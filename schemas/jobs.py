@@ -44,6 +44,10 @@ class JobStatusSchema(Schema):
     finishedAt = fields.String(required=True, allow_none=True)
     response = fields.Nested(JobResponseSchema, required=True, allow_none=True)
     failureMessage = fields.String(allow_none=True)
+    resultsPurgedAt = fields.String(metadata={
+        "description": "Present once retention (RESULT_RETENTION_DAYS after the job ended) "
+                       "removed the per-record outcomes: `response` is then null, the "
+                       "counts stay."})
 
 
 class JobCreatedSchema(Schema):

@@ -9,9 +9,10 @@ from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
 from app import webhooks
-from app.queue import DELIVER_CALLBACK, PROCESS_CHUNK, RUN_JOB, SWEEP_JOBS, enqueue_chunks
+from app.queue import (DELIVER_CALLBACK, PROCESS_CHUNK, PURGE_RESULTS, RUN_JOB, SWEEP_JOBS,
+                       enqueue_chunks)
 from app.services import current_services
-from workers import attempts, engine, sweeper
+from workers import attempts, engine, retention, sweeper
 
 log = logging.getLogger(__name__)
 
@@ -81,3 +82,9 @@ def deliver_callback(self: Task, job_id: str) -> None:
         log.warning("webhook of job %s failed (attempt %d), retry in %.1fs: %s",
                     job_id, attempt, countdown, error)
         raise self.retry(exc=error, countdown=countdown, max_retries=None) from error
+
+
+@shared_task(name=PURGE_RESULTS, acks_late=True, soft_time_limit=600, time_limit=660)
+def purge_results() -> None:
+    """Purge the per-record results of jobs that ended long enough ago (run by beat)."""
+    retention.purge_results(current_services())

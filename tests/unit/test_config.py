@@ -54,3 +54,10 @@ def test_beat_sends_the_sweeper_every_interval_and_drops_unrun_copies():
     assert schedule == config.beat_schedule()
     assert schedule["sweep-jobs"] == {"task": "batch.sweep_jobs", "schedule": 7.0,
                                       "options": {"expires": 7}}
+
+
+def test_beat_sends_the_retention_purge():
+    config = Config({**SERVERS, "PURGE_INTERVAL_SECONDS": "60", "RESULT_RETENTION_DAYS": "3"})
+    assert config.RESULT_RETENTION_DAYS == 3
+    assert config.beat_schedule()["purge-results"] == {
+        "task": "batch.purge_results", "schedule": 60.0, "options": {"expires": 60}}

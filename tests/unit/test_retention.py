@@ -1,0 +1,66 @@
+"""Retention: finished jobs past the period lose their per-record results, keep their summary."""
+
+from __future__ import annotations
+
+from app import jobs
+from app.status import status_body
+from workers import engine, retention
+from tests.support.factories import customer, customers
+from tests.unit.conftest import read_job, submit_job
+
+
+def finish(services, job_id: str) -> None:
+    """Run every chunk of the job, as the workers would."""
+    for chunk_no in engine.start_job(services, job_id):
+        engine.apply_chunk(services, job_id, chunk_no)
+
+
+def end_days_ago(db, job_id: str, days: int) -> None:
+    db.execute("UPDATE batch_jobs SET finished_at = now() - make_interval(days => %s)"
+               " WHERE id = %s", (days, job_id))
+
+
+def rows_of(db, job_id: str) -> tuple[int, int]:
+    """Return how many chunk rows and record rows the job still has."""
+    return (db.execute("SELECT count(*) FROM batch_chunks WHERE job_id = %s", (job_id,)).fetchone()[0],
+            db.execute("SELECT count(*) FROM batch_job_records WHERE job_id = %s",
+                       (job_id,)).fetchone()[0])
+
+
+def test_only_jobs_ended_before_the_period_are_purged_and_their_summary_stays(
+        make_services, unit_tenant, db):
+    services = make_services(CHUNK_SIZE="2", RESULT_RETENTION_DAYS="7")
+    old = submit_job(services, unit_tenant, [*customers(4), customer("bad", email="nope")])
+    recent = submit_job(services, unit_tenant, customers(3))
+    old_but_running = submit_job(services, unit_tenant, customers(3))
+    for job_id in (old, recent):
+        finish(services, job_id)
+    engine.start_job(services, old_but_running)
+    end_days_ago(db, old, 8)
+    end_days_ago(db, recent, 6)
+
+    # Other tests' jobs share the database: count ours by what is left of them.
+    assert retention.purge_results(services) >= 1
+    assert retention.purge_results(services) == 0  # nothing is purged twice
+    assert rows_of(db, old) == (0, 0)
+    assert rows_of(db, recent) == (2, 1) and rows_of(db, old_but_running) == (2, 1)
+
+    job = read_job(services, old)
+    body = status_body(job, "Customer Creation Batch Job", [])
+    assert (body["status"], body["totalCount"], body["finishedCount"], body["errorCount"]) == (
+        "completed", 5, 4, 1)
+    assert body["response"] is None
+    assert body["resultsPurgedAt"] == jobs.iso(job.results_purged_at)
+    assert "resultsPurgedAt" not in status_body(read_job(services, recent), "x", [])
+
+
+def test_a_purge_larger_than_one_batch_takes_every_job(make_services, unit_tenant, db,
+                                                       monkeypatch):
+    services = make_services(RESULT_RETENTION_DAYS="1")
+    monkeypatch.setattr(retention, "BATCH", 2)
+    ids = [submit_job(services, unit_tenant, customers(1)) for _ in range(5)]
+    for job_id in ids:
+        finish(services, job_id)
+        end_days_ago(db, job_id, 2)
+    assert retention.purge_results(services) >= 5
+    assert all(read_job(services, job_id).results_purged_at for job_id in ids)
