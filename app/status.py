@@ -25,8 +25,9 @@ def status_body(job: Job, title: str, chunks: list[DoneChunk],
         }
     body = job_summary(job, title, live_counts)
     body["response"] = response
-    if job.failure_message:
-        body["failureMessage"] = body.pop("failureMessage")
+    for optional in ("failureMessage", "resultsPurgedAt"):  # after response, as documented
+        if optional in body:
+            body[optional] = body.pop(optional)
     return body
 
 

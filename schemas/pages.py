@@ -29,6 +29,9 @@ class _OutcomesPageSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES),
                            metadata={"description": "The list is complete once the job ended."})
     nextCursor = fields.String(**_NEXT_CURSOR)
+    resultsPurgedAt = fields.String(metadata={
+        "description": "Present once retention removed the job's per-record outcomes: the "
+                       "list is then empty; the job's counts stay in its status."})
 
 
 class FailedPageSchema(_OutcomesPageSchema):

@@ -57,5 +57,7 @@ def _outcomes(job_id: str, side: str) -> Response:
         outcomes = outcomes_page(conn, job_id, side, after_index=after, limit=query["limit"] + 1)
     page = outcomes[:query["limit"]]
     next_cursor = cursors.encode(page[-1]["index"]) if len(outcomes) > len(page) else None
-    return json_response({"jobId": job.id, "status": job.status, side: page,
-                          "nextCursor": next_cursor})
+    body = {"jobId": job.id, "status": job.status, side: page, "nextCursor": next_cursor}
+    if job.results_purged_at is not None:
+        body["resultsPurgedAt"] = jobs.iso(job.results_purged_at)
+    return json_response(body)

@@ -34,3 +34,5 @@ def test_a_purged_job_answers_its_counts_and_that_its_results_were_purged(api, d
     assert (purged["finishedCount"], purged["errorCount"], purged["response"]) == (3, 1, None)
     assert db.execute("SELECT count(*) FROM batch_chunks WHERE job_id = %s",
                       (job_id,)).fetchone()[0] == 0
+    page = api.request("GET", f"/batch/{job_id}/failed").json()
+    assert (page["failed"], page["resultsPurgedAt"]) == ([], purged["resultsPurgedAt"])
