@@ -2,7 +2,8 @@
 
 ``Chaos`` holds a running service (the Procfile's web, workers and beat on private
 PostgreSQL and Redis servers) and knows how to hurt it: SIGKILL a worker, SIGKILL one of
-its pool processes, flush Redis, restart PostgreSQL, stop a job. ``run`` submits the
+its pool processes, flush Redis, restart PostgreSQL, stop a job. It also checks what
+clients see: the figures GET answers right after the flush, and once every job ended. ``run`` submits the
 workloads' jobs, fires a plan of faults as the work progresses, waits for every job to
 end, and returns the workloads' figures. ``python -m devtools.chaos`` (``make chaos``) is
 the full run; ``tests/integration/test_faults.py`` runs a reduced plan.
@@ -90,6 +91,7 @@ class Chaos:
     jobs: list[SubmittedJob] = field(default_factory=list)
     total_records: int = 0
     faults: int = 0
+    problems: list[str] = field(default_factory=list)
     rng: random.Random = field(default_factory=random.Random)
 
     def kill_worker(self) -> None:
@@ -120,6 +122,39 @@ class Chaos:
         with redis.Redis.from_url(self.servers.redis_url) as client:
             client.flushall()
         self.faults += 1
+        self.check_live_figures()
+
+    def check_live_figures(self, most: int = 20) -> None:
+        """GET running jobs: their counts never fall below what PostgreSQL held just before."""
+        with psycopg.connect(self.database_url) as conn:
+            before = {row[0]: row[1:] for row in conn.execute(
+                "SELECT c.job_id, sum(c.finished_count), sum(c.error_count) FROM batch_chunks c"
+                " JOIN batch_jobs j ON j.id = c.job_id WHERE j.status = 'running'"
+                " AND c.done_at IS NOT NULL GROUP BY c.job_id LIMIT %s", (most,))}
+        totals = {job.job_id: len(job.submission.records) for job in self.jobs}
+        for job_id, (finished, errors) in before.items():
+            body = self.api.call("GET", f"/batch/{job_id}").json()
+            if body.get("status") == "running" and not (
+                    body["finishedCount"] >= finished and body["errorCount"] >= errors
+                    and body["finishedCount"] + body["errorCount"] <= totals.get(job_id, 0)):
+                self.problems.append(f"live figures: job {job_id} answered "
+                                     f"{body['finishedCount']}+{body['errorCount']}, "
+                                     f"PostgreSQL had {finished}+{errors}")
+        log.info("checked the live figures of %d running jobs", len(before))
+
+    def check_final_figures(self) -> None:
+        """GET every ended job: the API answers what PostgreSQL holds."""
+        with psycopg.connect(self.database_url) as conn:
+            rows = {row[0]: row[1:] for row in conn.execute(
+                "SELECT id, status, finished_count, error_count FROM batch_jobs")}
+        for job in self.jobs:
+            body = self.api.call("GET", f"/batch/{job.job_id}").json()
+            answered = (body.get("status"), body.get("finishedCount"), body.get("errorCount"))
+            response = body.get("response") or {"successful": [], "failed": []}
+            if answered != rows.get(job.job_id) or (len(response["successful"]),
+                                                    len(response["failed"])) != answered[1:]:
+                self.problems.append(f"final figures: job {job.job_id} answered {answered}, "
+                                     f"PostgreSQL holds {rows.get(job.job_id)}")
 
     def restart_postgres(self) -> None:
         """Stop PostgreSQL (open transactions cut off), keep it down a while, start it."""
@@ -216,7 +251,8 @@ def run(chaos: Chaos, workloads: list[Workload], plan: tuple[Fault, ...], tenant
         list(sending)  # a submission that failed for good fails the run here
     wait_until(lambda: reached(math.inf), timeout=timeout + 60, interval=0.5,
                what="every job to end")
-    figures = Figures()
+    chaos.check_final_figures()
+    figures = Figures(problems=list(chaos.problems))
     with psycopg.connect(chaos.database_url) as conn:
         for workload in workloads:
             figures += workload.check(conn, tenant_id, submitted[workload.name])
