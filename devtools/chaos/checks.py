@@ -123,7 +123,9 @@ def check_job(conn: psycopg.Connection, job: SubmittedJob, figures: Figures
     outcomes = JobOutcomes(status, finished, errors, failure,
                            {e["index"]: e for e, ok in entries if ok},
                            {e["index"]: e for e, ok in entries if not ok})
-    if (finished, errors) != (len(outcomes.successful), len(outcomes.failed)):
+    # A running job's row holds no figures yet: they are written when it ends.
+    if status in FINAL and (finished, errors) != (len(outcomes.successful),
+                                                  len(outcomes.failed)):
         figures.note("counts", f"job {job.job_id} says {finished}+{errors}, its outcomes are "
                                f"{len(outcomes.successful)}+{len(outcomes.failed)}")
     if status not in FINAL:

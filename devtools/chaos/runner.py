@@ -148,6 +148,8 @@ class Chaos:
             rows = {row[0]: row[1:] for row in conn.execute(
                 "SELECT id, status, finished_count, error_count FROM batch_jobs")}
         for job in self.jobs:
+            if rows.get(job.job_id, ("",))[0] not in FINAL:
+                continue  # counted as stuck
             body = self.api.call("GET", f"/batch/{job.job_id}").json()
             answered = (body.get("status"), body.get("finishedCount"), body.get("errorCount"))
             response = body.get("response") or {"successful": [], "failed": []}
