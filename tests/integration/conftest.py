@@ -6,21 +6,15 @@ import pytest
 from celery import Celery
 
 from tests.support.client import ApiClient
-from tests.support.service import LiveService, service_environment
+from tests.support.service import running_service, service_environment
 
 
 @pytest.fixture(scope="session")
 def live_service(database_url, redis_url, tmp_path_factory):
     """gunicorn and a Celery worker, started from the Procfile, for the whole run."""
-    service = LiveService(env=service_environment(database_url, redis_url),
-                          log_dir=tmp_path_factory.mktemp("service-logs"))
-    service.start("web")
-    service.start("worker")
-    try:
-        service.wait_ready(workers=1)
+    with running_service(service_environment(database_url, redis_url),
+                         tmp_path_factory.mktemp("service-logs")) as service:
         yield service
-    finally:
-        service.stop_all()
 
 
 @pytest.fixture

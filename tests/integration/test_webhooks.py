@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_completed_job_is_posted_signed_and_retried_after_a_500(api, db):
-    with receiver(statuses=[500]) as hook:
+    with receiver([500]) as hook:
         response = api.request("POST", "/batch/customers",
                                params={"callbackUrl": f"{hook.url}/hooks/batch?x=1"},
                                json={"body": customers(3) + [customer("bad", gender="X")]})

@@ -18,24 +18,34 @@ class Received:
     body: bytes
 
 
+@dataclass(frozen=True)
+class Reply:
+    """One answer: status, headers and body."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
 @dataclass
 class Receiver:
-    """The server's address, what it received, and the statuses it answers in turn."""
+    """The server's address, what it received, and the replies it gives in turn."""
 
     url: str
-    statuses: list[int] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)
+    last: Reply = field(default_factory=Reply)
 
-    def next_status(self) -> int:
-        return self.statuses.pop(0) if self.statuses else 200
+    def next_reply(self) -> Reply:
+        return self.replies.pop(0) if self.replies else self.last
 
 
 @contextmanager
-def receiver(statuses: list[int] | None = None, headers: dict[str, str] | None = None
+def receiver(replies: list[Reply | int] | None = None, last: Reply | None = None
              ) -> Iterator[Receiver]:
-    """Run a receiver on a free loopback port; it answers ``statuses`` in turn, then 200."""
-    state = Receiver(url="", statuses=list(statuses or []), headers=dict(headers or {}))
+    """Run a receiver on a free loopback port; it gives ``replies`` in turn, then ``last``."""
+    state = Receiver(url="", replies=[r if isinstance(r, Reply) else Reply(r) for r in replies or []],
+                     last=last or Reply())
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -43,12 +53,13 @@ def receiver(statuses: list[int] | None = None, headers: dict[str, str] | None =
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with lock:
                 state.received.append(Received(self.path, dict(self.headers), body))
-                status = state.next_status()
-            self.send_response(status)
-            for name, value in state.headers.items():
+                reply = state.next_reply()
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
+            self.wfile.write(reply.body)
 
         do_POST = do_GET = do_DELETE = _answer
 
