@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 import orjson
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn,
-                           TextColumn, TimeElapsedColumn)
+from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn,
+                           TimeElapsedColumn)
 
 from batchq_cli import importer
 from batchq_cli.client import ApiError, BatchClient, RetryPolicy
@@ -72,14 +72,17 @@ def import_file(connect, operation: str, file: Path, fmt: str | None,
                             batch_size=batch_size, concurrency=concurrency,
                             max_pending_jobs=max_pending_jobs)
     show = err_console.is_terminal if progress is None else progress
+    size = file.stat().st_size
     with Progress(TextColumn("{task.description:<10}"), BarColumn(), TaskProgressColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=err_console,
+                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=err_console,
                   disable=not show) as bars:
-        upload = bars.add_task("upload", total=file.stat().st_size)
-        processing = bars.add_task("processing", total=None)
+        upload = bars.add_task("upload", total=size, detail="")
+        processing = bars.add_task("processing", total=None, detail="")
         run.progress = importer.Progress(
-            uploaded=lambda done: bars.update(upload, completed=done),
-            processed=lambda done, total: bars.update(processing, completed=done, total=total),
+            uploaded=lambda done: bars.update(
+                upload, completed=done, detail=f"{done / 1e6:,.1f}/{size / 1e6:,.1f} MB"),
+            processed=lambda done, total: bars.update(
+                processing, completed=done, total=total, detail=f"{done:,}/{total:,} records"),
             note=lambda message: bars.console.print(f"[yellow]{message}"))
         summary = run.run()
     if as_json:
