@@ -72,10 +72,19 @@ def _unstorable(text: str) -> bool:
 
 
 def unstorable_text_path(value: Any) -> str | None:
-    """Return the path of the first string PostgreSQL cannot store (NUL, lone surrogate).
+    """Return the path of the first string PostgreSQL cannot store (NUL, lone surrogate)."""
+    # The common case at C speed: orjson refuses lone surrogates and writes NUL as \u0000,
+    # so a value it serialises without that escape holds neither. Otherwise, walk to find it.
+    try:
+        if b"\\u0000" not in orjson.dumps(value):
+            return None
+    except (TypeError, orjson.JSONEncodeError):
+        pass  # not serialisable as is (too deep, say): the walk decides
+    return _unstorable_path(value)
 
-    Walked with an explicit stack, not recursion: a record may nest a thousand levels.
-    """
+
+def _unstorable_path(value: Any) -> str | None:
+    """Walk with an explicit stack, not recursion: a record may nest a thousand levels."""
     stack: list[tuple[str, Any]] = [("", value)]
     while stack:
         path, item = stack.pop()

@@ -66,3 +66,9 @@ def test_custom_limits_are_named():
 def test_null_clears_optional_fields():
     assert customer_schema.load({"customerId": "1", "email": None, "tags": None}) == {
         "customerId": "1", "email": None, "tags": None}
+
+
+def test_text_that_only_looks_like_a_nul_escape_is_stored():
+    assert customer_schema.load({"customerId": "1", "city": "C:\\u0000"})["city"] == "C:\\u0000"
+    assert refusal({"customerId": "1", "custom": {"k\x00": 1}}) == (
+        "custom: Contains a NUL character or a lone surrogate at custom.k\x00.")
