@@ -129,7 +129,7 @@ def evaluate_chunk(operation: Operation, conn: psycopg.Connection, tenant_id: in
                 "each appears once per request, the first one is applied.")))
             continue
         try:
-            valid.append(ValidRecord(index, operation.schema.load(record)))
+            valid.append(ValidRecord(index, operation.load(record)))
         except ValidationError as error:
             outcomes.append(Outcome(index, False, error_line(error.messages)))
     if valid:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import psycopg
 from marshmallow import Schema
+
+from schemas.fastpath import FastLoader
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,15 @@ class Operation:
     apply: ApplyChunk         # applies valid records, set-based, in the caller's transaction
     unique_field: str | None  # a field no two records of one request may share
     key_field: str = "customerId"  # reported with each record's outcome
+
+    @cached_property
+    def _fast(self) -> FastLoader:
+        return FastLoader(self.schema)
+
+    def load(self, record: Any) -> dict[str, Any]:
+        """Validate one record with the schema (fast path first); raise ValidationError."""
+        loaded = self._fast.load(record)
+        return loaded if loaded is not None else self.schema.load(record)
 
 
 REGISTRY: dict[str, Operation] = {}

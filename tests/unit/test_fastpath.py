@@ -1,0 +1,99 @@
+"""The validation fast path agrees with schema.load, and takes the common valid records."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from marshmallow import Schema, ValidationError, fields, post_load, validate
+
+from bench.data import customer
+from schemas.customers import CustomerSchema, customer_schema
+from schemas.fastpath import FastLoader
+
+FAST = FastLoader(customer_schema)
+
+# Strings near every limit the schema has, and text PostgreSQL refuses.
+TEXT = st.one_of(
+    st.text(max_size=8),
+    st.text(min_size=60, max_size=70),
+    st.integers(min_value=0, max_value=300).map(lambda n: "x" * n),
+    st.sampled_from(["", " ", "M", "F", "O", "Other", "m", "a@b.co", "a@b", "x@example.com",
+                     "1990-01-01", "2023-02-29", "19900101", "2024-02-29", "a\x00b", "b\ud800",
+                     "\\u0000", "é@example.com"]),
+)
+SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.floats(allow_nan=False),
+                   TEXT)
+JSON = st.recursive(SCALAR, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(TEXT, inner, max_size=4)), max_leaves=12)
+VALUE = st.one_of(SCALAR, st.lists(TEXT, max_size=4), st.dictionaries(TEXT, JSON, max_size=4),
+                  JSON)
+FIELDS = [*customer_schema.fields, "nickname"]
+
+
+@st.composite
+def records(draw):
+    """A record that starts valid, then has some fields replaced by anything at all."""
+    record = customer(draw(st.sampled_from(["p", "q"])), draw(st.integers(0, 10**6)),
+                      draw(st.integers(0, 3)))
+    for name in draw(st.lists(st.sampled_from(FIELDS), max_size=4)):
+        if draw(st.booleans()):
+            record[name] = draw(VALUE)
+        else:
+            record.pop(name, None)
+    return record
+
+
+def agree(loader: FastLoader, schema: Schema, record) -> bool:
+    """Assert the fast path says nothing or what the schema says; tell whether it spoke."""
+    fast = loader.load(record)
+    if fast is None:
+        return False
+    try:
+        loaded = schema.load(record)
+    except ValidationError as error:  # pragma: no cover - the failure we look for
+        pytest.fail(f"fast path accepted what the schema refuses: {error.messages}")
+    # repr, not ==: True == 1 and 1.0 == 1, and a type must not change either.
+    assert repr(sorted(fast.items())) == repr(sorted(loaded.items()))
+    return True
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records())
+def test_fast_path_agrees_with_schema_load(record):
+    agree(FAST, customer_schema, record)
+
+
+def test_fast_path_takes_the_common_valid_records():
+    records_ = [customer("c", n, version) for n in range(200) for version in (0, 1)]
+    records_.append({"customerId": "1", "email": None, "tags": None, "custom": None})
+    records_.append({"customerId": "1", "guest": True, "custom": {"a": {"b": [1, "x"]}}})
+    assert all(agree(FAST, customer_schema, r) for r in records_)
+    assert FAST.load(customer("c", 1))["dateOfBirth"] == dt.date(1951, 2, 2)
+
+
+@pytest.mark.parametrize("record", [
+    "not a dict", {"email": "a@b.co"}, {"customerId": "1", "nickname": "x"},
+    {"customerId": " "}, {"customerId": "1", "email": "nope"}, {"customerId": "1", "tags": [1]},
+    {"customerId": "1", "custom": {"": 1}}, {"customerId": "1", "city": "a\x00"},
+    {"customerId": "1", "guest": "yes"}, {"customerId": "1", "joinDate": "2023-02-29"},
+])
+def test_fast_path_leaves_refusals_to_the_schema(record):
+    assert FAST.load(record) is None
+
+
+def test_schemas_with_features_it_does_not_model_always_use_load():
+    class WithPostLoad(Schema):
+        name = fields.String(validate=validate.Length(max=3))
+
+        @post_load
+        def upper(self, data, **kwargs):
+            return {k: v.upper() for k, v in data.items()}
+
+    class WithDefault(CustomerSchema):
+        country = fields.String(load_default="EG")
+
+    assert FastLoader(WithPostLoad()).load({"name": "abc"}) is None
+    assert FastLoader(WithDefault()).load({"customerId": "1"}) is None
