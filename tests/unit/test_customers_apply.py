@@ -1,0 +1,54 @@
+"""Applying customers through the staging table: each upsert sees only its own records."""
+
+from __future__ import annotations
+
+from workers import engine
+from workers.operations import REGISTRY, Operation, ValidRecord
+from workers.operations.customers import CREATED, OPERATION as CUSTOMERS, UPDATED, apply_customers
+from tests.support.factories import customer
+from tests.unit.conftest import submit_job
+
+
+def valid(index: int, record: dict) -> ValidRecord:
+    return ValidRecord(index, CUSTOMERS.load(record))
+
+
+def test_two_upserts_in_one_transaction_see_only_their_own_records(make_services, unit_tenant):
+    services = make_services()
+    with services.db.transaction() as conn:
+        first = apply_customers(conn, unit_tenant, [valid(0, customer("st-1")), valid(1, customer("st-2"))])
+        second = apply_customers(conn, unit_tenant, [valid(0, customer("st-2", name="New")),
+                                                     valid(1, customer("st-3"))])
+        staged = conn.execute("SELECT count(*) FROM customer_staging").fetchone()[0]
+    assert [o.message for o in first] == [CREATED, CREATED]
+    assert [(o.index, o.message) for o in second] == [(0, UPDATED), (1, CREATED)]
+    assert staged == 0
+    with services.db.transaction() as conn:  # the next transaction on the connection works too
+        again = apply_customers(conn, unit_tenant, [valid(5, customer("st-1"))])
+    assert [(o.index, o.message) for o in again] == [(5, UPDATED)]
+
+
+def test_a_chunk_failing_after_staging_is_applied_one_by_one_exactly(make_services, unit_tenant,
+                                                                     monkeypatch, db):
+    def fail_after_upserting(conn, tenant, records):
+        outcomes = apply_customers(conn, tenant, records)
+        if any(r.data["customerId"] == "late-poison" for r in records):
+            raise ZeroDivisionError("a bug found after the rows were written")
+        return outcomes
+
+    monkeypatch.setitem(REGISTRY, "late", Operation(
+        name="late", title="Late", schema=CUSTOMERS.schema, apply=fail_after_upserting,
+        unique_field="customerId"))
+    services = make_services(CHUNK_SIZE="10")
+    job_id = submit_job(services, unit_tenant,
+                        [customer("late-1"), customer("late-poison"), customer("late-2")], "late")
+    for chunk_no in engine.start_job(services, job_id):
+        engine.apply_chunk(services, job_id, chunk_no)
+    with services.db.transaction() as conn:
+        [chunk] = engine.jobs.done_chunks(conn, job_id)
+    assert [(s["customerId"], s["message"]) for s in chunk.successful] == [
+        ("late-1", CREATED), ("late-2", CREATED)]
+    assert [f["customerId"] for f in chunk.failed] == ["late-poison"]
+    stored = db.execute("SELECT customer_id FROM customers WHERE tenant_id = %s ORDER BY 1",
+                        (unit_tenant,)).fetchall()
+    assert stored == [("late-1",), ("late-2",)]
