@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from schemas.fastpath import FastLoader
 
 
 class BatchEnvelopeSchema(Schema):
@@ -37,6 +40,12 @@ class BatchEnvelopeSchema(Schema):
         """Tell whether ``payload`` failed for its size alone (answered 413, not 400)."""
         body = payload.get("body") if isinstance(payload, dict) else None
         return isinstance(body, list) and len(body) > self.max_records
+
+
+@lru_cache(maxsize=4)
+def envelope_loader(max_records: int) -> FastLoader:
+    """Return the envelope schema for ``max_records``, with its fast path (built once)."""
+    return FastLoader(BatchEnvelopeSchema(max_records=max_records))
 
 
 def request_schema(title: str, record_schema: Schema, max_records: int) -> type[Schema]:

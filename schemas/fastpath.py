@@ -37,6 +37,11 @@ class FastLoader:
         self._validators: list[tuple[Callable, str, str]] = []  # (method, attribute, data key)
         self.enabled = self._compile(schema)
 
+    def load_or_raise(self, record: Any) -> dict:
+        """Return ``schema.load(record)``, through the fast path when it can; raise as it does."""
+        loaded = self.load(record)
+        return loaded if loaded is not None else self.schema.load(record)
+
     def load(self, record: Any) -> dict | None:
         """Return what ``schema.load(record)`` returns if the fast path is sure, else None."""
         if not self.enabled or type(record) is not dict:
@@ -103,29 +108,33 @@ def _field_loader(field: fields.Field, key: str) -> FieldLoader:
     """Return the loader of one field: short cuts for strings, lists and mappings, else its own."""
     check = _validator_check(field.validators)
     allow_none = field.allow_none
-    if type(field) in (fields.String, fields.Email):
+    kind = type(field)
+    if kind in (fields.String, fields.Email):
         def load_string(value, record):
             if type(value) is str:
                 return value if check(value) else _REFUSE
             return None if value is None and allow_none else _REFUSE
         return load_string
-    if type(field) is fields.List and type(field.inner) is fields.String and not field.inner.allow_none:
-        check_item = _validator_check(field.inner.validators)
-        def load_strings(value, record):
+    if kind is fields.List:
+        load_item = _field_loader(field.inner, key)
+        def load_list(value, record):
             if type(value) is list:
-                if all(type(item) is str and check_item(item) for item in value) and check(value):
-                    return list(value)
-                return _REFUSE
+                items = [load_item(item, record) for item in value]
+                if any(item is _REFUSE for item in items) or not check(items):
+                    return _REFUSE
+                return items
             return None if value is None and allow_none else _REFUSE
-        return load_strings
-    if (type(field) is fields.Dict and field.value_field is None
-            and type(field.key_field) is fields.String):
-        check_key = _validator_check(field.key_field.validators)
+        return load_list
+    if kind is fields.Dict and field.value_field is None and (
+            field.key_field is None or type(field.key_field) is fields.String):
+        # Mapping._deserialize returns a shallow copy, its keys checked by the key field.
+        check_key = _validator_check(field.key_field.validators) if field.key_field else None
         def load_mapping(value, record):
             if type(value) is dict:
-                if all(type(k) is str and check_key(k) for k in value) and check(value):
-                    return dict(value)
-                return _REFUSE
+                if check_key is not None and not all(type(k) is str and check_key(k)
+                                                     for k in value):
+                    return _REFUSE
+                return dict(value) if check(value) else _REFUSE
             return None if value is None and allow_none else _REFUSE
         return load_mapping
     # Any other field: its own conversion, in the field's order of steps (see Field.deserialize).

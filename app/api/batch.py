@@ -19,7 +19,7 @@ from app.services import Services, current_services
 from app.status import status_body
 from marshmallow import ValidationError
 
-from schemas.envelope import BatchEnvelopeSchema, request_schema
+from schemas.envelope import envelope_loader, request_schema
 from schemas.jobs import JobCreatedSchema, JobStatusSchema
 from schemas.messages import error_line
 from schemas.queries import CallbackQuerySchema
@@ -138,9 +138,10 @@ def _read_envelope(services: Services) -> list[dict]:
         payload = parse_json(body)
     except InvalidJSON as error:
         raise ApiError(INVALID_JSON, f"The body is not valid JSON: {error}.") from None
-    schema = BatchEnvelopeSchema(max_records=services.config.MAX_RECORDS_PER_REQUEST)
+    loader = envelope_loader(services.config.MAX_RECORDS_PER_REQUEST)
+    schema = loader.schema
     try:
-        return schema.load(payload)["body"]
+        return loader.load_or_raise(payload)["body"]
     except ValidationError as error:
         if schema.holds_too_many(payload):
             raise ApiError(TOO_MANY_RECORDS, error_line(error.messages),

@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from bench.data import customer
 from schemas.customers import CustomerSchema, customer_schema
+from schemas.envelope import envelope_loader
 from schemas.fastpath import FastLoader
 
 FAST = FastLoader(customer_schema)
@@ -74,11 +75,30 @@ def test_fast_path_takes_the_common_valid_records():
     assert FAST.load(customer("c", 1))["dateOfBirth"] == dt.date(1951, 2, 2)
 
 
+ENVELOPE = envelope_loader(3)
+BODIES = st.lists(st.one_of(st.dictionaries(TEXT, SCALAR, max_size=2), SCALAR), max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(JSON, st.fixed_dictionaries({"body": st.one_of(VALUE, BODIES)}),
+                 st.fixed_dictionaries({"body": BODIES, "extra": SCALAR})))
+def test_envelope_fast_path_agrees_with_schema_load(payload):
+    agree(ENVELOPE, ENVELOPE.schema, payload)
+
+
+def test_envelope_fast_path_takes_valid_bodies():
+    assert agree(ENVELOPE, ENVELOPE.schema, {"body": [customer("e", 1), {}, {"x": [1]}]})
+    assert ENVELOPE.load({"body": [{}, {}, {}, {}]}) is None  # too many: the schema says so
+
+
 @pytest.mark.parametrize("record", [
     "not a dict", {"email": "a@b.co"}, {"customerId": "1", "nickname": "x"},
     {"customerId": " "}, {"customerId": "1", "email": "nope"}, {"customerId": "1", "tags": [1]},
     {"customerId": "1", "custom": {"": 1}}, {"customerId": "1", "city": "a\x00"},
     {"customerId": "1", "guest": "yes"}, {"customerId": "1", "joinDate": "2023-02-29"},
+    {"customerId": "1", "custom": {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}},
+    {"customerId": "1", "custom": {f"k{i}": i for i in range(101)}},
+    {"customerId": "1", "custom": {"blob": "x" * 20_000}}, {"customerId": "1", "tags": ["x"] * 101},
 ])
 def test_fast_path_leaves_refusals_to_the_schema(record):
     assert FAST.load(record) is None

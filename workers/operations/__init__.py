@@ -55,8 +55,7 @@ class Operation:
 
     def load(self, record: Any) -> dict[str, Any]:
         """Validate one record with the schema (fast path first); raise ValidationError."""
-        loaded = self._fast.load(record)
-        return loaded if loaded is not None else self.schema.load(record)
+        return self._fast.load_or_raise(record)
 
 
 REGISTRY: dict[str, Operation] = {}
