@@ -67,7 +67,10 @@ class Config:
         self.MAX_RECORDS_PER_REQUEST = _int(env, "MAX_RECORDS_PER_REQUEST", 1000, minimum=1)
         # Flask answers 413 for a larger body before reading it.
         self.MAX_CONTENT_LENGTH = _int(env, "MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
-        self.CHUNK_SIZE = _int(env, "CHUNK_SIZE", 250, minimum=1)
+        # One chunk per full request: a chunk costs a task and a transaction, and 4x250 cost
+        # the workers 70% more CPU than 1x1,000 (make bench). Smaller chunks spread one big
+        # job over more workers sooner.
+        self.CHUNK_SIZE = _int(env, "CHUNK_SIZE", 1000, minimum=1)
 
         self.DB_POOL_MIN_SIZE = _int(env, "DB_POOL_MIN_SIZE", 1, minimum=0)
         self.DB_POOL_MAX_SIZE = _int(env, "DB_POOL_MAX_SIZE", 10, minimum=1)
