@@ -1,6 +1,8 @@
 """Gunicorn settings for the API process, read from the environment (see the README)."""
 
 import os
+import shutil
+import tempfile
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -27,6 +29,28 @@ if os.path.isdir("/dev/shm"):
 # gunicornc's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl): two
 # servers on one machine (`make run` and the integration tests) would take it from each other.
 control_socket_disable = True
+
+
+# Metrics: gunicorn's workers write their counters to files in one directory, summed at
+# scrape time (see app/metrics.py). Chosen here, in the master, so that every worker shares it.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="batchq-metrics-")
+    _private_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+else:
+    _private_metrics_dir = None
+
+
+def child_exit(server, worker):
+    """Let go of an exited worker's live metric files (its counts stay counted)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics directory if it was this server's own."""
+    if _private_metrics_dir:
+        shutil.rmtree(_private_metrics_dir, ignore_errors=True)
 
 
 def post_worker_init(worker):

@@ -7,6 +7,7 @@ Redis, configuration) as the web process.
 from __future__ import annotations
 
 import inspect
+import os
 
 from celery import Celery, Task
 from flask import Flask
@@ -31,7 +32,26 @@ def celery_init_app(app: Flask, config: Config) -> Celery:
     celery.conf.update(config.celery_settings())
     celery.set_default()
     app.extensions["celery"] = celery
+    _connect_metrics(config.WORKER_METRICS_PORT)
     return celery
+
+
+def _connect_metrics(port: int) -> None:
+    """In a worker: serve the machine's metrics on ``port`` (if set); drop dead children's files."""
+    from celery.signals import worker_process_shutdown, worker_ready
+
+    from app import metrics
+
+    def serve(**_: object) -> None:
+        if port:
+            metrics.serve_worker_metrics(port)
+
+    def mark_dead(pid: int | None = None, **_: object) -> None:
+        metrics.mark_process_dead(pid or os.getpid())
+
+    # dispatch_uid: one connection however many apps a process builds (tests build several).
+    worker_ready.connect(serve, weak=False, dispatch_uid="batchq-worker-metrics")
+    worker_process_shutdown.connect(mark_dead, weak=False, dispatch_uid="batchq-mark-dead")
 
 
 def _log_context(task: Task, args: tuple, kwargs: dict) -> dict:

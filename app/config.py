@@ -99,6 +99,9 @@ class Config:
         # summary stays); beat sends the purge every PURGE_INTERVAL_SECONDS.
         self.RESULT_RETENTION_DAYS = _int(env, "RESULT_RETENTION_DAYS", 30, minimum=1)
         self.PURGE_INTERVAL_SECONDS = _int(env, "PURGE_INTERVAL_SECONDS", 3600, minimum=1)
+        # A worker started with this set serves its machine's metrics at :PORT/metrics (for
+        # machines with no web process beside the workers); 0 serves none.
+        self.WORKER_METRICS_PORT = _int(env, "WORKER_METRICS_PORT", 0)
         self.CELERY_QUEUE = env.get("CELERY_QUEUE", "batch").strip() or "batch"
 
         # Per API key; Gameball's published defaults for writes and reads.

@@ -8,6 +8,7 @@ that is what lets the broker redeliver, and the sweeper re-enqueue, without fear
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import psycopg.errors
 import redis
 from marshmallow import ValidationError
 
-from app import jobs, webhooks
+from app import jobs, metrics, webhooks
 from app.services import Services
 from schemas.messages import error_line
 from workers.operations import Operation, Outcome, ValidRecord, get_operation
@@ -64,6 +65,7 @@ def apply_chunk(services: Services, job_id: str, chunk_no: int, *,
     With ``give_up_because`` the chunk is settled without applying anything: each of its
     records fails with that message (see ``workers.attempts``).
     """
+    started = time.perf_counter()
     with services.db.transaction() as conn:
         job = jobs.get_job(conn, job_id, lock="FOR SHARE")
         if job is None or job.status != "running":
@@ -89,6 +91,9 @@ def apply_chunk(services: Services, job_id: str, chunk_no: int, *,
             jobs.complete_chunk(conn, job_id, chunk_no, successful, failed)
             report = ChunkReport(True, len(successful), len(failed))
     # Committed: count it (once, however often we get here) and see if the job is done.
+    if report.applied:
+        metrics.record_chunk(job.operation, time.perf_counter() - started,
+                             report.finished_count, report.error_count)
     _count_chunk(services, job_id, chunk_no, report)
     finish_job(services, job_id)
     return report

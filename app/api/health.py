@@ -6,6 +6,7 @@ import psycopg
 import redis
 from flask import Blueprint, Response
 
+from app import cluster
 from app.jsonio import json_response
 from app.openapi import documented
 from app.services import current_services
@@ -37,7 +38,7 @@ def readyz() -> Response:
     workers = 0
     try:
         services.redis.ping()
-        workers = len(services.celery.control.ping(timeout=0.5) or [])
+        workers = len(cluster.ping_workers(services.celery))
     except (redis.RedisError, OSError) as error:
         checks["redis"] = f"unavailable: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())

@@ -8,12 +8,16 @@ from celery import Celery
 from tests.support.client import ApiClient
 from tests.support.service import running_service, service_environment
 
+OPERATOR_TOKEN = "operator-token-for-tests"
+
 
 @pytest.fixture(scope="session")
 def live_service(database_url, redis_url, tmp_path_factory):
     """gunicorn and a Celery worker, started from the Procfile, for the whole run."""
-    with running_service(service_environment(database_url, redis_url),
-                         tmp_path_factory.mktemp("service-logs")) as service:
+    # Web and worker share one metrics directory, as the processes of one machine do.
+    env = service_environment(database_url, redis_url, OPERATOR_TOKEN=OPERATOR_TOKEN,
+                              PROMETHEUS_MULTIPROC_DIR=str(tmp_path_factory.mktemp("metrics")))
+    with running_service(env, tmp_path_factory.mktemp("service-logs")) as service:
         yield service
 
 
