@@ -99,6 +99,11 @@ class Config:
         # summary stays); beat sends the purge every PURGE_INTERVAL_SECONDS.
         self.RESULT_RETENTION_DAYS = _int(env, "RESULT_RETENTION_DAYS", 30, minimum=1)
         self.PURGE_INTERVAL_SECONDS = _int(env, "PURGE_INTERVAL_SECONDS", 3600, minimum=1)
+        # Guards the operators' dashboard, which sees and stops every tenant's jobs; unset,
+        # the dashboard is off.
+        self.OPERATOR_TOKEN = env.get("OPERATOR_TOKEN", "").strip()
+        if self.OPERATOR_TOKEN and len(self.OPERATOR_TOKEN) < 16:
+            raise ConfigError("OPERATOR_TOKEN must be at least 16 characters (a random string)")
         # A worker started with this set serves its machine's metrics at :PORT/metrics (for
         # machines with no web process beside the workers); 0 serves none.
         self.WORKER_METRICS_PORT = _int(env, "WORKER_METRICS_PORT", 0)

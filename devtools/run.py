@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from devtools.servers import ServerError, Servers, provide_servers
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ("web", "worker", "beat", "flower")
 DEMO_API_KEYS = "demo:demo-api-key:demo-secret-key"
+DEMO_OPERATOR_TOKEN = "demo-operator-token"
 API_READY_TIMEOUT = 60  # seconds to wait for /healthz before printing the banner anyway
 
 # The two-customer example of Gameball's Batch API tutorial.
@@ -100,6 +102,16 @@ def process_environment(servers: Servers) -> dict[str, str]:
     if not env.get("BATCH_API_KEYS"):
         env["BATCH_API_KEYS"] = DEMO_API_KEYS
         log.info("BATCH_API_KEYS is unset: using the development pair %s", DEMO_API_KEYS)
+    if not env.get("OPERATOR_TOKEN"):
+        env["OPERATOR_TOKEN"] = DEMO_OPERATOR_TOKEN
+        log.info("OPERATOR_TOKEN is unset: the dashboard takes %s", DEMO_OPERATOR_TOKEN)
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Web and worker share one metrics directory, so /metrics has the workers' counters;
+        # emptied first, as the processes that wrote it are gone.
+        metrics = ROOT / ".run" / "metrics"
+        shutil.rmtree(metrics, ignore_errors=True)
+        metrics.mkdir(parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     # The Procfile's commands expect an activated virtualenv: activate ours.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     # Log lines should reach honcho as they are written, not when a buffer fills.
@@ -144,7 +156,8 @@ def _announce_when_ready(env: dict[str, str]) -> None:
         log.warning("the API has not answered %s/healthz yet: see its log above", api)
     # Straight to stdout, not through honcho's printer: its per-line prefixes would break the
     # multi-line commands for pasting. One write, so other processes' lines hardly split it.
-    text = banner(api, f"http://127.0.0.1:{env['FLOWER_PORT']}", env["BATCH_API_KEYS"])
+    text = banner(api, f"http://127.0.0.1:{env['FLOWER_PORT']}", env["BATCH_API_KEYS"],
+                  env["OPERATOR_TOKEN"])
     output = _BestEffortOutput(sys.stdout)
     output.write(text)
     output.flush()
@@ -186,7 +199,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def banner(api: str, flower: str, api_keys: str) -> str:
+def banner(api: str, flower: str, api_keys: str, operator_token: str) -> str:
     """Return where the service is and ready-to-paste curl commands that use it."""
     pair = api_keys.split(",")[0].split(":")
     api_key, secret_key = pair[1:] if len(pair) == 3 else ("YOUR-API-KEY", "YOUR-SECRET-KEY")
@@ -198,6 +211,7 @@ def banner(api: str, flower: str, api_keys: str) -> str:
     return f"""
 API:    {api}   (health: {api}/healthz, readiness: {api}/readyz)
 Flower: {flower}
+Dashboard: {api}/dashboard   (operator token: {operator_token}); metrics: {api}/metrics
 
 Create a batch job (it answers {{"jobId": ...}}):
 

@@ -131,6 +131,8 @@ def test_ci_starts_the_servers_then_runs_make_test() -> None:
     assert text.rstrip().endswith("make test")
     assert "pg_ctlcluster --skip-systemctl-redirect" in text
     assert "redis-server --daemonize yes" in text
+    # The dashboard's browser test needs Debian's browser and driver; a clean machine lacks them.
+    assert "apt-get install -y -qq chromium chromium-driver" in text
     assert os.access(script, os.X_OK)
 
 
