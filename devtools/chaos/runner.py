@@ -167,18 +167,24 @@ class Chaos:
         self.faults += 1
 
     def stop_a_job(self) -> None:
-        """DELETE an unfinished job, preferring a running one, and keep the answer."""
-        statuses = self._statuses()
-        for wanted in ("running", "queued"):
-            candidates = [job for job in self.jobs if statuses.get(job.job_id) == wanted]
-            if candidates:
-                job = self.rng.choice(candidates)
-                response = self.api.call("DELETE", f"/batch/{job.job_id}")
-                if response.status_code == 200:
-                    job.stop_answer = response.json()
-                    log.info("stopped %s job %s at %s records", wanted, job.job_id,
-                             job.stop_answer["finishedCount"] + job.stop_answer["errorCount"])
-                    return
+        """DELETE an unfinished job, one part-applied if any, and keep the answer."""
+        with psycopg.connect(self.database_url) as conn:
+            rows = conn.execute(
+                "SELECT j.id, j.status, count(c.done_at) FROM batch_jobs j"
+                " LEFT JOIN batch_chunks c ON c.job_id = j.id"
+                " WHERE j.status IN ('queued', 'running') GROUP BY j.id, j.status").fetchall()
+        ours = {job.job_id: job for job in self.jobs}
+        # Part-applied first (the hardest case: some chunks done, others queued or in
+        # flight), then running, then queued; a job that ends meanwhile answers 409.
+        ranked = sorted((row for row in rows if row[0] in ours),
+                        key=lambda row: (row[2] == 0, row[1] != "running", self.rng.random()))
+        for job_id, status, done_chunks in ranked[:5]:
+            response = self.api.call("DELETE", f"/batch/{job_id}")
+            if response.status_code == 200:
+                ours[job_id].stop_answer = answer = response.json()
+                log.info("stopped %s job %s with %d chunks done, at %d records", status,
+                         job_id, done_chunks, answer["finishedCount"] + answer["errorCount"])
+                return
         log.warning("no job left to stop")
 
     def progress(self) -> float:
