@@ -289,24 +289,32 @@ def purge_results(conn: psycopg.Connection, older_than_days: int, limit: int) ->
 
 @dataclass(frozen=True)
 class Attempt:
-    """One more delivery of a chunk (or a job's start): its number, and the previous error."""
+    """A delivery of a chunk: its attempt number, the previous error, whether already applied."""
 
     number: int
     last_error: str | None
+    applied: bool = False
 
 
 def begin_chunk_attempt(conn: psycopg.Connection, job_id: str, chunk_no: int
                         ) -> Attempt | None:
-    """Count an attempt at a chunk not yet applied; None if it is applied (or unknown).
+    """Count an attempt at a chunk not yet applied (an applied one is returned as it is).
 
-    Commit it before applying the chunk: a worker killed mid-chunk still leaves it counted.
+    None if another delivery holds the chunk right now: it is being applied, and that
+    delivery finishes it or, failing, is retried on its own; this one need not wait (a
+    duplicate sent by the sweeper would otherwise idle a worker on the lock). Commit the
+    attempt before applying the chunk: a worker killed mid-chunk still leaves it counted.
     """
     row = conn.execute(
-        "UPDATE batch_chunks SET attempts = attempts + 1, attempted_at = now()"
-        " WHERE job_id = %s AND chunk_no = %s AND done_at IS NULL RETURNING attempts, last_error",
+        "SELECT attempts, last_error, done_at IS NOT NULL FROM batch_chunks"
+        " WHERE job_id = %s AND chunk_no = %s FOR UPDATE SKIP LOCKED",
         (job_id, chunk_no),
     ).fetchone()
-    return Attempt(*row) if row else None
+    if row is None or row[2]:
+        return Attempt(*row) if row else None
+    conn.execute("UPDATE batch_chunks SET attempts = attempts + 1, attempted_at = now()"
+                 " WHERE job_id = %s AND chunk_no = %s", (job_id, chunk_no))
+    return Attempt(row[0] + 1, row[1])
 
 
 def note_chunk_error(conn: psycopg.Connection, job_id: str, chunk_no: int, error: str, *,

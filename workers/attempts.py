@@ -32,7 +32,14 @@ def run_chunk(services: Services, job_id: str, chunk_no: int) -> engine.ChunkRep
     limit = services.config.CHUNK_MAX_ATTEMPTS
     with services.db.transaction() as conn:
         attempt = jobs.begin_chunk_attempt(conn, job_id, chunk_no)
-    if attempt is not None and attempt.number > limit:
+    if attempt is None:
+        log.info("chunk %s of job %s is being applied by another delivery", chunk_no, job_id)
+        return engine.ChunkReport(False, skipped_because="being applied")
+    if attempt.applied:
+        # A redelivery: apply_chunk changes nothing, but counts it and finishes the job
+        # if the first delivery died before it could.
+        return engine.apply_chunk(services, job_id, chunk_no)
+    if attempt.number > limit:
         # The previous deliveries died without a word (the worker was lost) or raised.
         return give_up_chunk(services, job_id, chunk_no, limit, attempt.last_error)
     try:
@@ -42,9 +49,9 @@ def run_chunk(services: Services, job_id: str, chunk_no: int) -> engine.ChunkRep
         raise
     except Exception as error:  # noqa: BLE001 - a bug or a poisoned chunk: bounded below
         log.exception("chunk %s of job %s failed (attempt %s of %s)", chunk_no, job_id,
-                      attempt.number if attempt else "?", limit)
+                      attempt.number, limit)
         _note_quietly(services, job_id, chunk_no, error, refund=False)
-        if attempt is not None and attempt.number >= limit:
+        if attempt.number >= limit:
             return give_up_chunk(services, job_id, chunk_no, limit, describe(error))
         raise
 

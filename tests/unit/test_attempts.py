@@ -118,3 +118,16 @@ def test_a_job_whose_start_keeps_dying_fails_with_a_message(services, unit_tenan
     job = read_job(services, job_id)
     assert job.status == "failed"
     assert job.failure_message == "The job could not be started in 3 attempts; it has been logged."
+
+
+def test_a_duplicate_of_a_chunk_in_flight_is_dropped_without_waiting(services, unit_tenant,
+                                                                     database_url):
+    job_id = submit_job(services, unit_tenant, customers(2, prefix="dup"))
+    engine.start_job(services, job_id)
+    with psycopg.connect(database_url) as in_flight:  # another delivery, applying it now
+        in_flight.execute("SELECT 1 FROM batch_chunks WHERE job_id = %s AND chunk_no = 0"
+                          " FOR UPDATE", (job_id,))
+        report = attempts.run_chunk(services, job_id, 0)
+    assert (report.applied, report.skipped_because) == (False, "being applied")
+    assert chunk_row(services, job_id, 0) == (0, None, False)
+    assert attempts.run_chunk(services, job_id, 0).applied
