@@ -7,13 +7,11 @@ silently: a client that sends a field expects it to be stored.
 
 from __future__ import annotations
 
-from typing import Any
+from marshmallow import fields, validate
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates
+from schemas.fields import CalendarDate, JsonObjectLimits, StrictBoolean
+from schemas.records import CustomerRecordSchema
 
-from schemas.fields import CalendarDate, JsonObjectLimits, StrictBoolean, unstorable_text_path
-
-CUSTOMER_ID_MAX = 128
 TEXT_MAX = 255
 TAGS_MAX, TAG_MAX = 100, 64
 CUSTOM_MAX_BYTES, CUSTOM_MAX_DEPTH, CUSTOM_MAX_KEYS = 16 * 1024, 5, 100
@@ -24,12 +22,9 @@ def _text(max_length: int = TEXT_MAX) -> fields.String:
     return fields.String(allow_none=True, validate=validate.Length(max=max_length))
 
 
-class CustomerSchema(Schema):
+class CustomerSchema(CustomerRecordSchema):
     """One customer profile to create or update, keyed by ``customerId``."""
 
-    # The length is checked by validate_customer_id (one message); the metadata documents it.
-    customerId = fields.String(required=True,
-                               metadata={"minLength": 1, "maxLength": CUSTOMER_ID_MAX})
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     name = _text()
     displayName = _text()
@@ -54,23 +49,6 @@ class CustomerSchema(Schema):
         validate=JsonObjectLimits(max_bytes=CUSTOM_MAX_BYTES, max_depth=CUSTOM_MAX_DEPTH,
                                   max_keys=CUSTOM_MAX_KEYS),
     )
-
-    @validates("customerId")
-    def validate_customer_id(self, value: str, data_key: str) -> None:
-        """Require a non-blank id of at most CUSTOMER_ID_MAX characters."""
-        if not value.strip():
-            raise ValidationError("Must not be blank.")
-        if len(value) > CUSTOMER_ID_MAX:
-            raise ValidationError(f"Longer than {CUSTOMER_ID_MAX} characters.")
-
-    @pre_load
-    def reject_unstorable_text(self, data: Any, **kwargs: Any) -> Any:
-        """Fail a record carrying text PostgreSQL cannot store, naming where it is."""
-        path = unstorable_text_path(data)
-        if path is not None:
-            field = path.split(".", 1)[0]
-            raise ValidationError({field: [f"Contains a NUL character or a lone surrogate at {path}."]})
-        return data
 
 
 class StoredCustomerSchema(CustomerSchema):

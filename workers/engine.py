@@ -21,7 +21,7 @@ from marshmallow import ValidationError
 from app import jobs, metrics, webhooks
 from app.services import Services
 from schemas.messages import error_line
-from workers.operations import Operation, Outcome, ValidRecord, get_operation
+from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, get_operation
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,8 @@ def apply_chunk(services: Services, job_id: str, chunk_no: int, *,
             operation = get_operation(job.operation)
             records = jobs.job_records(conn, job_id)
             if give_up_because is None:
-                successful, failed = evaluate_chunk(operation, conn, job.tenant_id, records,
+                context = ChunkContext(job.tenant_id, job_id, services.config)
+                successful, failed = evaluate_chunk(operation, conn, context, records,
                                                     chunk.first_index, chunk.record_count)
             else:
                 successful = []
@@ -119,7 +120,7 @@ def fail_job(services: Services, job_id: str, message: str) -> None:
         webhooks.notify_job_ended(services, job_id)
 
 
-def evaluate_chunk(operation: Operation, conn: psycopg.Connection, tenant_id: int,
+def evaluate_chunk(operation: Operation, conn: psycopg.Connection, context: ChunkContext,
                    records: list[Any], first: int, count: int) -> tuple[list[dict], list[dict]]:
     """Validate and apply records [first, first+count); return (successful, failed) entries."""
     first_seen = _first_index_of_each(records, operation.unique_field) if operation.unique_field else {}
@@ -138,10 +139,12 @@ def evaluate_chunk(operation: Operation, conn: psycopg.Connection, tenant_id: in
         except ValidationError as error:
             outcomes.append(Outcome(index, False, error_line(error.messages)))
     if valid:
-        outcomes.extend(_apply_isolating_failures(operation, conn, tenant_id, valid))
+        outcomes.extend(_apply_isolating_failures(operation, conn, context, valid))
     outcomes.sort(key=lambda o: o.index)
     key = operation.key_field
-    successful = [{key: _key_of(records[o.index], key), "index": o.index, "message": o.message}
+    # Details (a balance, the points applied) follow the seed's three fields.
+    successful = [{key: _key_of(records[o.index], key), "index": o.index, "message": o.message,
+                   **(o.details or {})}
                   for o in outcomes if o.ok]
     return successful, _entries(records, key, [o for o in outcomes if not o.ok])
 
@@ -152,8 +155,8 @@ def _entries(records: list[Any], key: str, failures: list[Outcome]) -> list[dict
             for o in failures]
 
 
-def _apply_isolating_failures(operation: Operation, conn: psycopg.Connection, tenant_id: int,
-                              valid: Sequence[ValidRecord]) -> list[Outcome]:
+def _apply_isolating_failures(operation: Operation, conn: psycopg.Connection,
+                              context: ChunkContext, valid: Sequence[ValidRecord]) -> list[Outcome]:
     """Apply set-based; if that raises, apply one record at a time to find the bad ones.
 
     Each attempt runs in a savepoint, so a failed attempt leaves the chunk's transaction
@@ -162,7 +165,7 @@ def _apply_isolating_failures(operation: Operation, conn: psycopg.Connection, te
     """
     try:
         with conn.transaction():
-            return operation.apply(conn, tenant_id, valid)
+            return operation.apply(conn, context, valid)
     except TRANSIENT_ERRORS:
         raise
     except Exception as error:  # noqa: BLE001 - any other failure is isolated to its records
@@ -173,7 +176,7 @@ def _apply_isolating_failures(operation: Operation, conn: psycopg.Connection, te
         log.warning("%s chunk failed set-based (%r); applying its %d records one by one",
                     operation.name, error, len(valid))
         return [outcome for record in valid
-                for outcome in _apply_isolating_failures(operation, conn, tenant_id, [record])]
+                for outcome in _apply_isolating_failures(operation, conn, context, [record])]
 
 
 def _apply_error_message(error: Exception) -> str:

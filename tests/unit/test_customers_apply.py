@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workers import engine
-from workers.operations import REGISTRY, Operation, ValidRecord
+from workers.operations import REGISTRY, ChunkContext, Operation, ValidRecord
 from workers.operations.customers import CREATED, OPERATION as CUSTOMERS, UPDATED, apply_customers
 from tests.support.factories import customer
 from tests.unit.conftest import submit_job
@@ -15,16 +15,17 @@ def valid(index: int, record: dict) -> ValidRecord:
 
 def test_two_upserts_in_one_transaction_see_only_their_own_records(make_services, unit_tenant):
     services = make_services()
+    context = ChunkContext(unit_tenant, "staging", services.config)
     with services.db.transaction() as conn:
-        first = apply_customers(conn, unit_tenant, [valid(0, customer("st-1")), valid(1, customer("st-2"))])
-        second = apply_customers(conn, unit_tenant, [valid(0, customer("st-2", name="New")),
-                                                     valid(1, customer("st-3"))])
+        first = apply_customers(conn, context, [valid(0, customer("st-1")), valid(1, customer("st-2"))])
+        second = apply_customers(conn, context, [valid(0, customer("st-2", name="New")),
+                                                 valid(1, customer("st-3"))])
         staged = conn.execute("SELECT count(*) FROM customer_staging").fetchone()[0]
     assert [o.message for o in first] == [CREATED, CREATED]
     assert [(o.index, o.message) for o in second] == [(0, UPDATED), (1, CREATED)]
     assert staged == 0
     with services.db.transaction() as conn:  # the next transaction on the connection works too
-        again = apply_customers(conn, unit_tenant, [valid(5, customer("st-1"))])
+        again = apply_customers(conn, context, [valid(5, customer("st-1"))])
     assert [(o.index, o.message) for o in again] == [(5, UPDATED)]
 
 

@@ -3,6 +3,8 @@
 An operation says how its records are validated (a marshmallow schema), which field must
 be unique within one request, and how a chunk of valid records is applied in the chunk's
 transaction. The job machinery (chunking, stop, retries, progress) is the same for all.
+An operation's ``apply`` gets a ``ChunkContext`` (tenant, job, settings) rather than loose
+arguments, so an operation needing more of its surroundings changes no other signature.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from marshmallow import Schema
 
 from schemas.fastpath import FastLoader
+
+if TYPE_CHECKING:
+    from app.config import Config
 
 
 @dataclass(frozen=True)
@@ -28,14 +33,28 @@ class ValidRecord:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one record: applied (``ok``) or not, with its message."""
+    """What happened to one record: applied (``ok``) or not, with its message.
+
+    ``details`` are extra fields of a successful record's entry (e.g. the balance a balance
+    inquiry read), added after the seed's ``customerId``, ``index`` and ``message``.
+    """
 
     index: int
     ok: bool
     message: str
+    details: dict[str, Any] | None = None
 
 
-ApplyChunk = Callable[[psycopg.Connection, int, Sequence[ValidRecord]], list[Outcome]]
+@dataclass(frozen=True)
+class ChunkContext:
+    """What a chunk is applied for: the tenant, the job, and the process's settings."""
+
+    tenant_id: int
+    job_id: str
+    config: Config
+
+
+ApplyChunk = Callable[[psycopg.Connection, ChunkContext, Sequence[ValidRecord]], list[Outcome]]
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,10 @@ class Operation:
     apply: ApplyChunk         # applies valid records, set-based, in the caller's transaction
     unique_field: str | None  # a field no two records of one request may share
     key_field: str = "customerId"  # reported with each record's outcome
+    # For clients (README, GET /batch/operations): what an unknown customerId does, and
+    # what makes a record apply at most once.
+    unknown_customer: str = "The customer is created."
+    idempotency_key: str = "none: applying a record again gives the same result"
 
     @cached_property
     def _fast(self) -> FastLoader:

@@ -16,7 +16,7 @@ import orjson
 import psycopg
 
 from schemas.customers import customer_schema
-from workers.operations import Operation, Outcome, ValidRecord, register
+from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
 
 CREATED = "Customer created successfully"
 UPDATED = "Customer updated successfully"
@@ -50,9 +50,10 @@ ORDER BY s.customer_id""" + MERGE_ON_CONFLICT + """RETURNING customer_id, (xmax 
 """
 
 
-def apply_customers(conn: psycopg.Connection, tenant_id: int,
+def apply_customers(conn: psycopg.Connection, context: ChunkContext,
                     records: Sequence[ValidRecord]) -> list[Outcome]:
     """Upsert the records (customerIds unique among them); return one outcome each."""
+    tenant_id = context.tenant_id
     conn.execute(_STAGING)
     with conn.cursor() as cur:
         with cur.copy(_COPY) as copy:
@@ -75,4 +76,6 @@ OPERATION = register(Operation(
     schema=customer_schema,
     apply=apply_customers,
     unique_field="customerId",
+    unknown_customer="The customer is created.",
+    idempotency_key="customerId: a record creates or updates that customer",
 ))
