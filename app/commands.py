@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 
 import click
 import psycopg
 from flask.cli import AppGroup
 
-from app import migrations, tenants
+from app import migrations, points_rules, tenants
 from app.services import current_services
 
 db_cli = AppGroup("db", help="Manage the database schema.")
@@ -58,3 +59,42 @@ def revoke_key_command(api_key: str) -> None:
     if not revoked:
         raise click.ClickException("no active key pair has that APIKey")
     click.echo("revoked")
+
+
+class RateType(click.ParamType):
+    """A rate in points per currency unit, kept exact (0.1 stays 0.1, not a binary float)."""
+
+    name = "rate"
+
+    def __init__(self, *, positive: bool) -> None:
+        self.positive = positive
+
+    def convert(self, value, param, ctx) -> Decimal:
+        try:
+            return points_rules.parse_rate(str(value), positive=self.positive)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+@tenants_cli.command("points-rule")
+@click.argument("name")
+@click.option("--earning-rate", type=RateType(positive=False), default=None,
+              help="Points earned per currency unit spent (orders, cashback).")
+@click.option("--redemption-rate", type=RateType(positive=True), default=None,
+              help="Points spent per currency unit redeemed (a redemption given as amount).")
+def points_rule_command(name: str, earning_rate: Decimal | None,
+                        redemption_rate: Decimal | None) -> None:
+    """Show tenant NAME's points rule, or change the rates given."""
+    default = current_services().config.default_points_rule()
+    with command_transaction() as conn:
+        tenant_id = tenants.find_tenant(conn, name)
+        if tenant_id is None:
+            raise click.ClickException(f"no tenant named {name!r}")
+        if earning_rate is None and redemption_rate is None:
+            rule = points_rules.tenant_rule(conn, tenant_id, default)
+        else:
+            rule = points_rules.set_tenant_rule(
+                conn, tenant_id, earning_rate=earning_rate, redemption_rate=redemption_rate,
+                default=default)
+    click.echo(f"tenant:          {name}\nearning rate:    {rule.earning_rate} points per unit"
+               f"\nredemption rate: {rule.redemption_rate} points per unit")

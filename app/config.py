@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from decimal import Decimal
 
 from kombu import Queue
 
+from app.points_rules import PointsRule, parse_rate
 from app.queue import DELIVER_CALLBACK, PURGE_RESULTS, SWEEP_JOBS
 
 
@@ -30,6 +32,13 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _rate(env: Mapping[str, str], name: str, default: str, *, positive: bool) -> Decimal:
+    try:
+        return parse_rate(env.get(name, "").strip() or default, positive=positive)
+    except ValueError as error:
+        raise ConfigError(f"{name} {error}") from None
 
 
 def _rates(env: Mapping[str, str], name: str, default: str) -> str:
@@ -109,6 +118,12 @@ class Config:
         self.WORKER_METRICS_PORT = _int(env, "WORKER_METRICS_PORT", 0)
         self.CELERY_QUEUE = env.get("CELERY_QUEUE", "batch").strip() or "batch"
 
+        # Points per currency unit, for tenants without a rule of their own
+        # (`flask --app app tenants points-rule`): earned by orders and cashback, and
+        # spent by a redemption given as an amount.
+        self.DEFAULT_EARNING_RATE = _rate(env, "DEFAULT_EARNING_RATE", "1", positive=False)
+        self.DEFAULT_REDEMPTION_RATE = _rate(env, "DEFAULT_REDEMPTION_RATE", "1", positive=True)
+
         # Per API key; Gameball's published defaults for writes and reads.
         self.RATE_LIMIT_WRITES = _rates(env, "RATE_LIMIT_WRITES", "30/second;360 per 30 seconds")
         self.RATE_LIMIT_READS = _rates(env, "RATE_LIMIT_READS", "100/second")
@@ -123,6 +138,10 @@ class Config:
         self.WEBHOOK_TIMEOUT_SECONDS = _int(env, "WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
         self.WEBHOOK_MAX_ATTEMPTS = _int(env, "WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
         self.WEBHOOK_RETRY_BACKOFF_MAX = _int(env, "WEBHOOK_RETRY_BACKOFF_MAX", 600, minimum=1)
+
+    def default_points_rule(self) -> PointsRule:
+        """Return the points rule of a tenant that has none of its own."""
+        return PointsRule(self.DEFAULT_EARNING_RATE, self.DEFAULT_REDEMPTION_RATE)
 
     def beat_schedule(self) -> dict:
         """Return the periodic tasks Celery beat sends: one line per task."""

@@ -51,9 +51,13 @@ def ensure_tenant(conn: psycopg.Connection, name: str) -> int:
         "INSERT INTO tenants (name) VALUES (%s) ON CONFLICT (name) DO NOTHING RETURNING id",
         (name,),
     ).fetchone()
-    if row is None:
-        row = conn.execute("SELECT id FROM tenants WHERE name = %s", (name,)).fetchone()
-    return row[0]
+    return row[0] if row else find_tenant(conn, name)
+
+
+def find_tenant(conn: psycopg.Connection, name: str) -> int | None:
+    """Return the id of tenant ``name``, or None."""
+    row = conn.execute("SELECT id FROM tenants WHERE name = %s", (name,)).fetchone()
+    return row[0] if row else None
 
 
 def add_key_pair(conn: psycopg.Connection, tenant_id: int, pair: KeyPair) -> bool:

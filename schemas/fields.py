@@ -6,9 +6,12 @@ import re
 from typing import Any
 
 import orjson
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 _CALENDAR_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Larger than any real balance, well within bigint.
+POINTS_MAX = 10**12
+IDENTIFIER_MAX = 128
 
 
 class CalendarDate(fields.Date):
@@ -105,3 +108,49 @@ def _unstorable_path(value: Any) -> str | None:
                 return child_path
             stack.append((child_path, child))
     return None
+
+
+class Money(fields.Decimal):
+    """A non-negative amount of money as a JSON number (not a string, not a boolean)."""
+
+    default_error_messages = {"invalid": "Not a valid amount; expected a JSON number."}
+
+    def __init__(self, *, maximum: int = 10**12, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(min=0, max=maximum), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any):
+        # As a JSON number: the API document serialises the Range bounds with this.
+        number = super()._serialize(value, attr, obj, **kwargs)
+        return None if number is None else float(number)
+
+
+class Points(fields.Integer):
+    """A whole number of points within +/- ``POINTS_MAX`` (signed unless ``minimum`` says)."""
+
+    default_error_messages = {"invalid": "Not a valid number of points; expected a whole number."}
+
+    def __init__(self, *, minimum: int = -POINTS_MAX, **kwargs: Any) -> None:
+        super().__init__(strict=True, validate=validate.Range(min=minimum, max=POINTS_MAX),
+                         **kwargs)
+
+
+class Timestamp(fields.AwareDateTime):
+    """An ISO 8601 date-time with its time zone, e.g. ``2025-03-14T10:00:00Z``."""
+
+    default_error_messages = {
+        "invalid": "Not a valid date-time; expected ISO 8601 with a time zone, "
+                   "e.g. 2025-03-14T10:00:00Z.",
+        "invalid_awareness": "Has no time zone; add one, e.g. 2025-03-14T10:00:00Z.",
+    }
+
+
+def identifier(max_length: int = IDENTIFIER_MAX, **kwargs: Any) -> fields.String:
+    """Return a field for an id (orderId, transactionId): a non-blank string."""
+    return fields.String(validate=[validate.Length(min=1, max=max_length),
+                                   validate.Regexp(r".*\S", error="Must not be blank.")],
+                         **kwargs)

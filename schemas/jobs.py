@@ -7,12 +7,25 @@ from marshmallow import Schema, fields, validate
 STATUSES = ("queued", "running", "completed", "failed", "stopped")
 
 
+class BalanceSchema(Schema):
+    """A customer's points balance."""
+
+    available = fields.Integer(required=True)
+    pending = fields.Integer(required=True)
+
+
 class SuccessfulRecordSchema(Schema):
-    """A record that was applied."""
+    """A record that was applied; the points operations add what it did to the balance."""
 
     customerId = fields.Raw(required=True)
     index = fields.Integer(required=True)
     message = fields.String(required=True)
+    points = fields.Integer(metadata={"description": "The change this record made (0 if none)."})
+    balance = fields.Nested(BalanceSchema, metadata={
+        "description": "The customer's balance right after this record."})
+    alreadyApplied = fields.Boolean(metadata={
+        "description": "True when an earlier record applied this orderId or transactionId."})
+    events = fields.Integer(metadata={"description": "How many events the record stored."})
 
 
 class FailedRecordSchema(Schema):

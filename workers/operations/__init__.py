@@ -101,5 +101,6 @@ def title_of(name: str) -> str:
     return operation.title if operation else name
 
 
-# Importing an operation's module registers it.
-from workers.operations import customers  # noqa: E402,F401
+# Importing an operation's module registers it; the order is the order clients see.
+from workers.operations import (  # noqa: E402,F401
+    customers, orders, events, balance_inquiry, balance_adjustment, cashback, redemptions)

@@ -1,0 +1,203 @@
+"""The six operations beside customers, end to end: HTTP API, Celery worker, PostgreSQL, Redis.
+
+Each test submits valid and invalid records of one operation and checks every record's
+outcome, the job's title and counts, and what PostgreSQL holds afterwards.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.jobs import JobStatusSchema
+from tests.support.factories import customer
+
+pytestmark = pytest.mark.integration
+
+WHEN = "2025-03-14T10:00:00Z"
+
+
+def run(api, operation: str, records: list[dict]) -> tuple[dict, dict[int, dict]]:
+    """Submit ``records``, wait for the job; return its body and outcomes by index."""
+    body = api.wait(api.submit(records, operation))
+    assert JobStatusSchema().validate(body) == {}
+    assert body["status"] == "completed"
+    assert body["finishedCount"] + body["errorCount"] == body["totalCount"] == len(records)
+    entries = body["response"]["successful"] + body["response"]["failed"]
+    return body, {entry["index"]: entry for entry in entries}
+
+
+def seed_customers(api, *ids: str) -> None:
+    _, outcomes = run(api, "customers", [customer(i) for i in ids])
+    assert all("error" not in o for o in outcomes.values())
+
+
+def balance(db, tenant_id: int, customer_id: str) -> tuple[int, int]:
+    """Return (summary balance, ledger sum) of one customer."""
+    summary = db.execute("SELECT available FROM points_balances WHERE tenant_id = %s"
+                         " AND customer_id = %s", (tenant_id, customer_id)).fetchone()
+    ledger = db.execute("SELECT coalesce(sum(points), 0) FROM points_ledger WHERE tenant_id = %s"
+                        " AND customer_id = %s", (tenant_id, customer_id)).fetchone()[0]
+    return (summary[0] if summary else 0), ledger
+
+
+def test_orders_award_points_once_and_keep_their_customer(api, db):
+    order = {"customerId": "o-1", "orderId": "A-1", "orderDate": WHEN, "totalPaid": 120.75,
+             "totalTax": 5, "extra": {"channel": "web"}}
+    body, outcomes = run(api, "orders", [
+        order,
+        {**order, "orderId": "A-2", "totalPaid": 30},
+        {**order, "totalPaid": 99},                           # the same orderId again
+        {**order, "orderId": "A-3", "orderDate": "2025-03-14T10:00:00"},  # no time zone
+        {**order, "orderId": "A-4", "totalPaid": -1},
+        {"customerId": "o-1", "orderId": "A-5", "orderDate": WHEN},
+    ])
+    assert body["operation"] == "Order Creation Batch Job"
+    assert outcomes[0] == {"customerId": "o-1", "index": 0, "points": 120,
+                           "message": "Order created successfully; 120 points awarded",
+                           "balance": {"available": 120, "pending": 0}}
+    assert outcomes[1]["points"] == 30 and outcomes[1]["balance"]["available"] == 150
+    assert outcomes[2]["error"].startswith("orderId: Duplicate of the record at index 0")
+    assert outcomes[3]["error"].startswith("orderDate: Has no time zone")
+    assert outcomes[4]["error"] == "totalPaid: Must be greater than or equal to 0 and less than or equal to 1000000000000."
+    assert outcomes[5]["error"] == "totalPaid: Missing data for required field."
+    assert api.customer("o-1").status_code == 200   # created by its first order
+
+    # Sent again in another job, with a new total: updated, not awarded again.
+    _, again = run(api, "orders", [{**order, "totalPaid": 500},
+                                   {**order, "orderId": "A-2", "customerId": "o-2"}])
+    assert again[0]["message"] == "Order updated successfully; its points were awarded before"
+    assert (again[0]["points"], again[0]["alreadyApplied"]) == (0, True)
+    assert again[1]["error"] == ("orderId: Order 'A-2' belongs to another customer; "
+                                 "an order's customer cannot change.")
+    assert balance(db, api.tenant_id, "o-1") == (150, 150)
+    stored = db.execute("SELECT total_paid, details FROM orders WHERE tenant_id = %s"
+                        " AND order_id = 'A-1'", (api.tenant_id,)).fetchone()
+    assert (float(stored[0]), stored[1]) == (500.0, {"totalTax": 5.0, "extra": {"channel": "web"}})
+
+
+def test_events_are_stored_once_per_record(api, db):
+    body, outcomes = run(api, "events", [
+        {"customerId": "e-1", "events": {"purchase": {"sku": "X"}, "login": {}}},
+        {"customerId": "e-1", "events": {"login": {}}},
+        {"customerId": "e-2", "events": {}},
+        {"customerId": "e-2", "events": {"login": "yes"}},
+        {"customerId": "e-2", "events": [1]},
+    ])
+    assert body["operation"] == "Events Batch Job"
+    assert outcomes[0] == {"customerId": "e-1", "index": 0, "events": 2,
+                           "message": "2 event(s) recorded successfully"}
+    assert outcomes[1]["events"] == 1
+    assert outcomes[2]["error"] == "events: Must hold 1 to 50 events."
+    assert outcomes[3]["error"] == "events.login.value: Must be an object of metadata."
+    assert outcomes[4]["error"] == "events: Not a valid mapping type."
+    rows = db.execute("SELECT customer_id, event_name, metadata FROM customer_events"
+                      " WHERE tenant_id = %s ORDER BY record_index, event_name",
+                      (api.tenant_id,)).fetchall()
+    assert rows == [("e-1", "login", {}), ("e-1", "purchase", {"sku": "X"}), ("e-1", "login", {})]
+    assert api.customer("e-2").status_code == 404  # its records all failed: not created
+
+
+def test_balance_adjustments_never_go_below_zero(api, db):
+    seed_customers(api, "a-1")
+    body, outcomes = run(api, "balance-adjustment", [
+        {"customerId": "a-1", "amount": 100, "reason": "welcome"},
+        {"customerId": "a-1", "amount": -30},
+        {"customerId": "a-1", "amount": -80},
+        {"customerId": "a-1", "amount": 0},
+        {"customerId": "a-1", "amount": 1.5},
+        {"customerId": "nobody", "amount": 10},
+        {"customerId": "a-1", "amount": 5, "transactionId": "fix-1"},
+        {"customerId": "a-1", "amount": 5, "transactionId": "fix-1"},
+    ])
+    assert body["operation"] == "Balance Adjustment Batch Job"
+    assert outcomes[0]["message"] == "Balance adjusted successfully by +100 points"
+    assert outcomes[1]["balance"] == {"available": 70, "pending": 0}
+    assert outcomes[2]["error"] == "amount: Insufficient balance: 80 points needed, 70 available."
+    assert outcomes[3]["error"] == "amount: Must not be zero."
+    assert outcomes[4]["error"] == "amount: Not a valid number of points; expected a whole number."
+    assert outcomes[5]["error"] == ("customerId: No customer 'nobody'; create it first "
+                                    "(POST /batch/customers).")
+    assert outcomes[6]["points"] == 5
+    assert outcomes[7]["alreadyApplied"] is True and outcomes[7]["points"] == 0
+    assert outcomes[7]["message"].startswith("Already applied: this adjustment (transactionId 'fix-1')")
+    assert balance(db, api.tenant_id, "a-1") == (75, 75)
+    reasons = db.execute("SELECT reason FROM points_ledger WHERE tenant_id = %s ORDER BY id",
+                         (api.tenant_id,)).fetchall()
+    assert reasons == [("welcome",), (None,), (None,)]
+
+
+def test_cashback_once_per_transaction_across_jobs(api, db, make_tenant):
+    purchase = {"customerId": "c-1", "transactionId": "T-1", "transactionTime": WHEN,
+                "amount": 49.99, "email": "c1@example.com"}
+    body, outcomes = run(api, "cashback", [
+        purchase,
+        purchase,                                            # in the same request
+        {**purchase, "customerId": "c-2"},                   # the same id, another customer
+        {**purchase, "transactionId": "T-2", "amount": "10"},
+        {**purchase, "transactionId": "T-3", "transactionTime": "yesterday"},
+    ])
+    assert body["operation"] == "Cashback Batch Job"
+    assert outcomes[0]["message"] == "Cashback awarded successfully: 49 points"
+    assert outcomes[1]["alreadyApplied"] is True
+    assert outcomes[1]["message"] == ("Already applied: this cashback (transactionId 'T-1') was "
+                                      f"applied by record 0 of job {body['jobId']}; the balance "
+                                      "did not change again.")
+    assert outcomes[2]["error"].startswith("transactionId: Already used by another cashback "
+                                           "(customer 'c-1', 49 points)")
+    assert outcomes[3]["error"] == "amount: Not a valid amount; expected a JSON number."
+    assert outcomes[4]["error"].startswith("transactionTime: Not a valid date-time")
+
+    _, again = run(api, "cashback", [purchase])               # in another job
+    assert again[0]["alreadyApplied"] is True
+    assert balance(db, api.tenant_id, "c-1") == (49, 49)
+    assert api.customer("c-1").status_code == 200
+
+
+def test_redemptions_by_points_or_amount_with_the_tenants_rates(api, db, database_url, redis_url):
+    from tests.unit.test_commands import flask
+
+    name = db.execute("SELECT name FROM tenants WHERE id = %s", (api.tenant_id,)).fetchone()[0]
+    changed = flask(database_url, redis_url, "tenants", "points-rule", name,
+                    "--earning-rate", "2", "--redemption-rate", "10")
+    assert changed.returncode == 0, changed.stderr
+    assert "earning rate:    2 points per unit" in changed.stdout
+    _, earned = run(api, "cashback", [{"customerId": "r-1", "transactionId": "buy",
+                                       "transactionTime": WHEN, "amount": 100.5}])
+    assert earned[0]["points"] == 201                       # 2 points per unit, rounded down
+
+    body, outcomes = run(api, "redeem", [
+        {"customerId": "r-1", "transactionId": "R-1", "points": 50, "holdReference": "H-9"},
+        {"customerId": "r-1", "transactionId": "R-2", "amount": 10.01},
+        {"customerId": "r-1", "transactionId": "R-3", "points": 100},
+        {"customerId": "r-1", "transactionId": "R-1", "points": 50},
+        {"customerId": "r-1", "transactionId": "R-4"},
+        {"customerId": "r-1", "transactionId": "R-5", "points": 0},
+        {"customerId": "ghost", "transactionId": "R-6", "points": 1},
+    ])
+    assert body["operation"] == "Redemption Batch Job"
+    assert outcomes[0] == {"customerId": "r-1", "index": 0, "points": -50,
+                           "message": "Points redeemed successfully: 50 points",
+                           "balance": {"available": 151, "pending": 0}}
+    assert outcomes[1]["points"] == -101                    # 10 points per unit, rounded up
+    assert outcomes[2]["error"] == "points: Insufficient balance: 100 points needed, 50 available."
+    assert outcomes[3]["alreadyApplied"] is True
+    assert outcomes[4]["error"] == "points: Give exactly one of points and amount."
+    assert outcomes[5]["error"].startswith("points: Must be greater than or equal to 1")
+    assert outcomes[6]["error"].startswith("customerId: No customer 'ghost'")
+    assert balance(db, api.tenant_id, "r-1") == (50, 50)
+
+
+def test_balance_inquiry_reads_without_changing(api, db):
+    seed_customers(api, "b-1", "b-2")
+    run(api, "balance-adjustment", [{"customerId": "b-1", "amount": 42}])
+    body, outcomes = run(api, "balance-inquiry", [
+        {"customerId": "b-1"}, {"customerId": "b-2"}, {"customerId": "b-3"},
+        {"customerId": "b-1", "amount": 1}])
+    assert body["operation"] == "Balance Inquiry Batch Job"
+    assert outcomes[0] == {"customerId": "b-1", "index": 0,
+                           "message": "Balance retrieved successfully",
+                           "balance": {"available": 42, "pending": 0}}
+    assert outcomes[1]["balance"] == {"available": 0, "pending": 0}
+    assert outcomes[2]["error"].startswith("customerId: No customer 'b-3'")
+    assert outcomes[3]["error"] == "amount: Unknown field."
+    assert balance(db, api.tenant_id, "b-1") == (42, 42)

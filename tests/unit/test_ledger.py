@@ -1,0 +1,86 @@
+"""The points ledger on real PostgreSQL: append-only, exactly once, never negative."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from app.config import Config, ConfigError
+from workers import ledger
+from tests.support.service import wait_until
+from workers.ledger import Entry
+
+
+def post(database_url: str, tenant_id: int, entries: list[Entry], job_id: str = "job"
+         ) -> dict[int, ledger.Posting]:
+    with psycopg.connect(database_url) as conn:
+        return ledger.post(conn, tenant_id, job_id, entries)
+
+
+def credit(index: int, source_id: str, points: int, customer: str = "c") -> Entry:
+    return Entry(index, customer, "cashback", source_id, points)
+
+
+def test_entries_apply_once_and_debits_never_overdraw(database_url, unit_tenant, db):
+    first = post(database_url, unit_tenant, [
+        credit(0, "t1", 50), credit(1, "t1", 50), credit(2, "t1", 60),
+        Entry(3, "c", "redemption", "r1", -40), Entry(4, "c", "redemption", "r2", -20)])
+    assert [first[i].status for i in range(5)] == [
+        "applied", "already_applied", "conflict", "applied", "insufficient"]
+    assert first[3].balance == ledger.Balance(10)
+    again = post(database_url, unit_tenant, [credit(0, "t1", 50)], job_id="another")
+    assert again[0].status == "already_applied" and again[0].earlier.job_id == "job"
+    assert db.execute("SELECT available FROM points_balances WHERE tenant_id = %s",
+                      (unit_tenant,)).fetchone() == (10,)
+
+
+def test_the_ledger_is_append_only_and_balances_never_negative(unit_tenant, db, database_url):
+    post(database_url, unit_tenant, [credit(0, "t", 5)])
+    for statement in ("UPDATE points_ledger SET points = 500", "DELETE FROM points_ledger",
+                      "TRUNCATE points_ledger"):
+        with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"):
+            db.execute(statement)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        db.execute("UPDATE points_balances SET available = -1 WHERE tenant_id = %s",
+                   (unit_tenant,))
+
+
+def blocked_on_a_lock(db) -> bool:
+    row = db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                     " AND wait_event_type = 'Lock'").fetchone()
+    return row[0] > 0
+
+
+def test_a_source_id_taken_concurrently_for_another_customer_is_seen(database_url, unit_tenant,
+                                                                      db):
+    # Holding the first transaction open makes the second wait on the unique index, then
+    # find its row taken: it must walk again and report a conflict, not apply twice.
+    with psycopg.connect(database_url) as holder:
+        holder.execute("SELECT 1")  # a transaction is open: post() nests a savepoint in it
+        ledger.post(holder, unit_tenant, "job-a", [credit(0, "shared", 7, customer="a")])
+        result = {}
+        def wait_then_post():
+            try:
+                result.update(post(database_url, unit_tenant,
+                                   [credit(0, "shared", 7, customer="b")], job_id="job-b"))
+            except Exception as error:  # noqa: BLE001 - reported by the assertions below
+                result["error"] = error
+        waiter = threading.Thread(target=wait_then_post)
+        waiter.start()
+        wait_until(lambda: blocked_on_a_lock(db), timeout=10, what="the waiter to block")
+        assert waiter.is_alive(), result   # blocked on the uncommitted row
+        holder.commit()
+    waiter.join(10)
+    assert result[0].status == "conflict" and result[0].earlier.customer_id == "a"
+
+
+def test_default_rates_are_settings(database_url, redis_url):
+    base = {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    rule = Config({**base, "DEFAULT_EARNING_RATE": "0.5", "DEFAULT_REDEMPTION_RATE": "20"}
+                  ).default_points_rule()
+    assert (rule.points_earned(Decimal(9)), rule.points_to_redeem(Decimal(1))) == (4, 20)
+    with pytest.raises(ConfigError, match="DEFAULT_REDEMPTION_RATE must be a positive"):
+        Config({**base, "DEFAULT_REDEMPTION_RATE": "0"})

@@ -1,0 +1,42 @@
+"""Cashback: points for a purchase, by the tenant's earning rate, once per transactionId.
+
+Unknown customers are created (an empty profile): a purchase is how customers appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import psycopg
+
+from app.points_rules import tenant_rule
+from schemas.points import cashback_schema
+from workers.ledger import Entry
+from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
+from workers.outcomes import post_records
+
+
+def apply_cashback(conn: psycopg.Connection, context: ChunkContext,
+                   records: Sequence[ValidRecord]) -> list[Outcome]:
+    """Award each purchase's points once."""
+    rule = tenant_rule(conn, context.tenant_id, context.config.default_points_rule())
+
+    def entry_of(record: ValidRecord) -> Entry:
+        data = record.data
+        return Entry(record.index, data["customerId"], "cashback", data["transactionId"],
+                     rule.points_earned(data["amount"]), occurred_at=data["transactionTime"])
+
+    return post_records(conn, context, records, entry_of,
+                        lambda p: f"Cashback awarded successfully: {p.points} points",
+                        create_customers=True)
+
+
+OPERATION = register(Operation(
+    name="cashback",
+    title="Cashback Batch Job",
+    schema=cashback_schema,
+    apply=apply_cashback,
+    unique_field=None,
+    unknown_customer="The customer is created (an empty profile), then rewarded.",
+    idempotency_key="transactionId: awarded once; a repeat answers \"Already applied\"",
+))

@@ -1,0 +1,53 @@
+"""Redemptions: spend points, given as ``points`` or as an ``amount``, once per transactionId.
+
+An amount costs the tenant's redemption rate times it, rounded up. A redemption the
+balance cannot cover fails the record; unknown customers fail it too (they have nothing
+to spend).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import psycopg
+
+from app.points_rules import tenant_rule
+from schemas.points import redemption_schema
+from workers.ledger import Entry
+from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
+from workers.outcomes import post_records
+
+
+def apply_redemptions(conn: psycopg.Connection, context: ChunkContext,
+                      records: Sequence[ValidRecord]) -> list[Outcome]:
+    """Spend each redemption's points once, if the balance covers them."""
+    rule = tenant_rule(conn, context.tenant_id, context.config.default_points_rule())
+
+    def entry_of(record: ValidRecord) -> Entry:
+        data = record.data
+        points = data.get("points") or rule.points_to_redeem(data["amount"])
+        return Entry(record.index, data["customerId"], "redemption", data["transactionId"],
+                     -points, reason=_hold(data.get("holdReference")),
+                     occurred_at=data.get("transactionTime"))
+
+    return post_records(
+        conn, context, records, entry_of,
+        lambda p: f"Points redeemed successfully: {-p.points} points",
+        create_customers=False,
+        amount_field=lambda r: "points" if r.data.get("points") is not None else "amount")
+
+
+def _hold(reference: str | None) -> str | None:
+    """Return the ledger reason for a redemption made against a hold, if any."""
+    return f"holdReference {reference}" if reference else None
+
+
+OPERATION = register(Operation(
+    name="redeem",
+    title="Redemption Batch Job",
+    schema=redemption_schema,
+    apply=apply_redemptions,
+    unique_field=None,
+    unknown_customer="The record fails: customerId names no customer.",
+    idempotency_key="transactionId: redeemed once; a repeat answers \"Already applied\"",
+))

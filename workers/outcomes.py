@@ -1,0 +1,72 @@
+"""Record outcomes the operations share: an unknown customer, and what a ledger posting did."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import psycopg
+
+from app.customers import create_missing_customers, known_customers
+from workers import ledger
+from workers.ledger import Entry, Posting
+from workers.operations import ChunkContext, Outcome, ValidRecord
+
+# The noun of each ledger source, as the messages say it.
+NOUNS = {"order": "order", "cashback": "cashback", "redemption": "redemption",
+         "adjustment": "adjustment"}
+# The record field naming a source's id, for messages about a repeat.
+ID_FIELDS = {"order": "orderId", "cashback": "transactionId", "redemption": "transactionId",
+             "adjustment": "transactionId"}
+
+
+def outcome_of(entry: Entry, posting: Posting, applied: Callable[[Posting], str], *,
+               amount_field: str = "points") -> Outcome:
+    """Return the outcome of ``entry``: ``applied(posting)`` words a success."""
+    noun, id_field = NOUNS[entry.source], ID_FIELDS[entry.source]
+    if posting.status == "applied":
+        return Outcome(entry.index, True, applied(posting), posting.details())
+    if posting.status == "already_applied":
+        earlier = posting.earlier
+        where = (f"record {earlier.record_index} of job {earlier.job_id}" if earlier
+                 else "an earlier record")
+        return Outcome(entry.index, True,
+                       f"Already applied: this {noun} ({id_field} {entry.source_id!r}) was "
+                       f"applied by {where}; the balance did not change again.",
+                       posting.details())
+    if posting.status == "conflict":
+        earlier = posting.earlier
+        return Outcome(entry.index, False,
+                       f"{id_field}: Already used by another {noun} (customer "
+                       f"{earlier.customer_id!r}, {earlier.points} points); an {id_field} "
+                       "applies once, so this record changed nothing.")
+    needed = -entry.points
+    return Outcome(entry.index, False,
+                   f"{amount_field}: Insufficient balance: {needed} points needed, "
+                   f"{posting.balance.available} available.")
+
+
+def unknown_customer_outcome(record: ValidRecord) -> Outcome:
+    """Fail a record naming a customer the tenant does not have."""
+    return Outcome(record.index, False,
+                   f"customerId: No customer {record.data['customerId']!r}; create it first "
+                   "(POST /batch/customers).")
+
+
+def post_records(conn: psycopg.Connection, context: ChunkContext,
+                 records: Sequence[ValidRecord], entry_of: Callable[[ValidRecord], Entry],
+                 applied: Callable[[Posting], str], *, create_customers: bool,
+                 amount_field: Callable[[ValidRecord], str] = lambda r: "points"
+                 ) -> list[Outcome]:
+    """Post one ledger entry per record; unknown customers are created, or fail the record."""
+    ids = [r.data["customerId"] for r in records]
+    if create_customers:
+        create_missing_customers(conn, context.tenant_id, ids)
+        known = set(ids)
+    else:
+        known = known_customers(conn, context.tenant_id, ids)
+    entries = {r.index: entry_of(r) for r in records if r.data["customerId"] in known}
+    postings = ledger.post(conn, context.tenant_id, context.job_id, list(entries.values()))
+    return [outcome_of(entries[r.index], postings[r.index], applied,
+                       amount_field=amount_field(r))
+            if r.index in entries else unknown_customer_outcome(r)
+            for r in records]
