@@ -201,3 +201,21 @@ def test_balance_inquiry_reads_without_changing(api, db):
     assert outcomes[2]["error"].startswith("customerId: No customer 'b-3'")
     assert outcomes[3]["error"] == "amount: Unknown field."
     assert balance(db, api.tenant_id, "b-1") == (42, 42)
+
+
+def test_operations_are_listed_with_their_record_schemas(api, other_api):
+    response = api.request("GET", "/batch/operations")
+    assert response.status_code == 200
+    listed = {op["name"]: op for op in response.json()["operations"]}
+    assert list(listed) == ["customers", "orders", "events", "balance-inquiry",
+                            "balance-adjustment", "cashback", "redeem"]
+    assert listed["redeem"]["path"] == "/api/v4.0/integrations/batch/redeem"
+    assert listed["events"]["title"] == "Events Batch Job"
+    assert listed["orders"]["recordSchema"]["required"] == ["customerId", "orderDate", "orderId",
+                                                            "totalPaid"]
+    assert listed["cashback"]["recordSchema"]["properties"]["amount"]["type"] == "number"
+    assert "fails" in listed["redeem"]["unknownCustomer"]
+    assert api.request("GET", "/batch/operations", headers={"SecretKey": "wrong"}).status_code == 401
+    # Another tenant's jobs are still out of reach under the same prefix.
+    job_id = api.submit([{"customerId": "x"}], "balance-inquiry")
+    assert other_api.request("GET", f"/batch/{job_id}").status_code == 404
