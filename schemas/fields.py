@@ -154,3 +154,27 @@ def identifier(max_length: int = IDENTIFIER_MAX, **kwargs: Any) -> fields.String
     return fields.String(validate=[validate.Length(min=1, max=max_length),
                                    validate.Regexp(r".*\S", error="Must not be blank.")],
                          **kwargs)
+
+
+class JsonScalar(fields.Raw):
+    """A flat value: a string, a number within +/- 10^15, true, false or null."""
+
+    LIMIT, TEXT_MAX = 10**15, 1024
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Documented so that clients (and generated tests) send only what is accepted.
+        any_of = [{"type": "string", "maxLength": self.TEXT_MAX},
+                  {"type": "number", "minimum": -self.LIMIT, "maximum": self.LIMIT},
+                  {"type": "boolean"}]
+        super().__init__(allow_none=True, metadata={"anyOf": any_of, "nullable": True},
+                         **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, str) and len(value) <= self.TEXT_MAX:
+            return value
+        if isinstance(value, (int, float)) and -self.LIMIT <= value <= self.LIMIT:
+            return value
+        raise ValidationError(f"Must be a string (at most {self.TEXT_MAX} characters), a number "
+                              f"within +/- {self.LIMIT}, true, false or null.")

@@ -1,10 +1,8 @@
-"""The order record: Gameball's required order fields, plus optional details kept as sent."""
+"""The order record: Gameball's required order fields, plus its optional totals."""
 
 from __future__ import annotations
 
-from marshmallow import fields
-
-from schemas.fields import JsonObjectLimits, Money, Timestamp, identifier
+from schemas.fields import Money, Timestamp, identifier
 from schemas.records import CustomerRecordSchema
 
 
@@ -18,9 +16,6 @@ class OrderSchema(CustomerRecordSchema):
     totalDiscount = Money(allow_none=True)
     totalShipping = Money(allow_none=True)
     totalTax = Money(allow_none=True)
-    # Line items, merchant, channel...: stored, not interpreted.
-    extra = fields.Dict(keys=fields.String(), allow_none=True,
-                        validate=JsonObjectLimits(max_bytes=16 * 1024, max_depth=5, max_keys=100))
 
 
 order_schema = OrderSchema()

@@ -54,7 +54,7 @@ def test_filters_by_status_operation_and_creation_time(api, paused_workers):
     ({"limit": "101"}, "limit"),
     ({"limit": "ten"}, "limit"),
     ({"status": "done"}, "status"),
-    ({"operation": "orders"}, "operation"),
+    ({"operation": "loyalty"}, "operation"),
     ({"createdAfter": "yesterday"}, "createdAfter"),
     ({"cursor": "not-a-cursor"}, "cursor"),
     ({"cursor": "WzEsMl0"}, "cursor"),  # base64 of [1,2]: well formed, not ours

@@ -23,7 +23,7 @@ from workers import ledger
 from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
 from workers.outcomes import outcome_of
 
-_DETAILS = ("totalPrice", "totalDiscount", "totalShipping", "totalTax", "extra")
+_DETAILS = ("totalPrice", "totalDiscount", "totalShipping", "totalTax")
 
 _UPSERT = """
 INSERT INTO orders AS o (tenant_id, order_id, customer_id, order_date, total_paid, details)
