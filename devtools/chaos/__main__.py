@@ -22,6 +22,7 @@ from psycopg import sql
 from app import tenants
 from devtools.chaos.checks import Figures
 from devtools.chaos.customers import CustomerImport
+from devtools.chaos.ledger import LedgerRun
 from devtools.chaos.runner import FULL_PLAN, Api, Chaos, run
 from devtools.servers import ServerError, private_servers
 from devtools.service import ROOT, LiveService, process_environment, procfile_lines
@@ -35,6 +36,7 @@ def workloads(args: argparse.Namespace) -> list:
     """Return the workloads of a run: add a line here for a new one."""
     return [
         CustomerImport(args.jobs, args.records),
+        LedgerRun(args.ledger_jobs, args.ledger_records),
     ]
 
 
@@ -43,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make chaos", description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--records", type=int, default=1000, help="records per job")
+    parser.add_argument("--ledger-jobs", type=int, default=24,
+                        help="cashback, redemption and adjustment jobs over a few customers")
+    parser.add_argument("--ledger-records", type=int, default=500, help="records per ledger job")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (2 pool each)")
     parser.add_argument("--postgres-down", type=float, default=15, help="seconds")
     parser.add_argument("--timeout", type=float, default=900, help="seconds for the whole run")
