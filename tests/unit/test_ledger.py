@@ -9,9 +9,12 @@ import psycopg
 import pytest
 
 from app.config import Config, ConfigError
-from workers import ledger
 from tests.support.service import wait_until
+from tests.unit.conftest import submit_job
+from workers import engine, ledger
 from workers.ledger import Entry
+from workers.operations import ChunkContext
+from workers.operations.cashback import OPERATION as CASHBACK
 
 
 def post(database_url: str, tenant_id: int, entries: list[Entry], job_id: str = "job"
@@ -84,3 +87,21 @@ def test_default_rates_are_settings(database_url, redis_url):
     assert (rule.points_earned(Decimal(9)), rule.points_to_redeem(Decimal(1))) == (4, 20)
     with pytest.raises(ConfigError, match="DEFAULT_REDEMPTION_RATE must be a positive"):
         Config({**base, "DEFAULT_REDEMPTION_RATE": "0"})
+
+
+def test_a_chunk_delivered_again_changes_no_balance(make_services, unit_tenant, db):
+    services = make_services(CHUNK_SIZE="2")
+    records = [{"customerId": "again", "transactionId": f"t{n}", "amount": 10,
+                "transactionTime": "2025-03-14T10:00:00Z"} for n in range(3)]
+    job_id = submit_job(services, unit_tenant, records, "cashback")
+    engine.start_job(services, job_id)
+    assert engine.apply_chunk(services, job_id, 0).finished_count == 2
+    # The done marker skips it ...
+    assert engine.apply_chunk(services, job_id, 0).skipped_because == "already applied"
+    # ... and without the marker, the ledger itself refuses a second application.
+    context = ChunkContext(unit_tenant, job_id, services.config)
+    with services.db.transaction() as conn:
+        successful, failed = engine.evaluate_chunk(CASHBACK, conn, context, records, 0, 2)
+    assert failed == [] and [e["alreadyApplied"] for e in successful] == [True, True]
+    assert db.execute("SELECT count(*), sum(points) FROM points_ledger WHERE tenant_id = %s",
+                      (unit_tenant,)).fetchone() == (2, 20)
