@@ -23,6 +23,7 @@ import pytest
 
 from app import tenants
 from devtools.chaos.customers import CustomerImport
+from devtools.chaos.ledger import LedgerRun
 from devtools.chaos.runner import Api, Chaos, Fault, run
 from devtools.servers import PrivateServers, private_servers
 from tests.support.client import ApiClient
@@ -144,16 +145,20 @@ def chunk_attempts(fault_db, job_id: str) -> list[int]:
 
 
 def test_a_killed_worker_and_a_flushed_redis_lose_nothing(stack, tenant):
-    """The chaos run's checks, reduced: one worker SIGKILLed, Redis flushed once."""
+    """The chaos run's checks, reduced: one worker SIGKILLed, Redis flushed once.
+
+    The points ledger runs alongside: no balance change lost or applied twice either.
+    """
     tenant_id, pair = tenant
     chaos = Chaos(stack.service, stack.servers, stack.database_url,
                   Api(stack.service.base_url, pair.api_key, pair.secret_key),
                   rng=random.Random(3))
     plan = (Fault(0.15, Chaos.kill_worker), Fault(0.3, Chaos.stop_a_job),
             Fault(0.45, Chaos.flush_redis))
-    figures = run(chaos, [CustomerImport(jobs=8, records=400)], plan, tenant_id, timeout=120)
+    workloads = [CustomerImport(jobs=8, records=400), LedgerRun(jobs=3, records=200, customers=4)]
+    figures = run(chaos, workloads, plan, tenant_id, timeout=120)
 
-    assert (figures.jobs, figures.records, chaos.faults) == (8, 3200, 2)
+    assert (figures.jobs, figures.records, chaos.faults) == (8 + 4, 3200 + 4 + 600, 2)
     assert (figures.lost, figures.applied_twice, figures.stuck) == (0, 0, 0)
     assert figures.problems == []
     assert sum(job.stop_answer is not None for job in chaos.jobs) == 1
