@@ -11,9 +11,6 @@ from workers import ledger
 from workers.ledger import Entry, Posting
 from workers.operations import ChunkContext, Outcome, ValidRecord
 
-# The noun of each ledger source, as the messages say it.
-NOUNS = {"order": "order", "cashback": "cashback", "redemption": "redemption",
-         "adjustment": "adjustment"}
 # The record field naming a source's id, for messages about a repeat.
 ID_FIELDS = {"order": "orderId", "cashback": "transactionId", "redemption": "transactionId",
              "adjustment": "transactionId"}
@@ -22,7 +19,7 @@ ID_FIELDS = {"order": "orderId", "cashback": "transactionId", "redemption": "tra
 def outcome_of(entry: Entry, posting: Posting, applied: Callable[[Posting], str], *,
                amount_field: str = "points") -> Outcome:
     """Return the outcome of ``entry``: ``applied(posting)`` words a success."""
-    noun, id_field = NOUNS[entry.source], ID_FIELDS[entry.source]
+    noun, id_field = entry.source, ID_FIELDS[entry.source]
     if posting.status == "applied":
         return Outcome(entry.index, True, applied(posting), posting.details())
     if posting.status == "already_applied":

@@ -9,6 +9,8 @@ arguments, so an operation needing more of its surroundings changes no other sig
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -101,6 +103,15 @@ def title_of(name: str) -> str:
     return operation.title if operation else name
 
 
-# Importing an operation's module registers it; the order is the order clients see.
-from workers.operations import (  # noqa: E402,F401
-    customers, orders, events, balance_inquiry, balance_adjustment, cashback, redemptions)
+def _import_operations() -> None:
+    """Import every module of this package: each registers its operation when imported.
+
+    So adding an operation is adding its module; nothing else names it. Modules whose
+    name starts with ``_`` are helpers, not operations.
+    """
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{module.name}")
+
+
+_import_operations()
