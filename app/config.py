@@ -41,6 +41,15 @@ def _rate(env: Mapping[str, str], name: str, default: str, *, positive: bool) ->
         raise ConfigError(f"{name} {error}") from None
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
 def _rates(env: Mapping[str, str], name: str, default: str) -> str:
     from app.ratelimit import parse_rates
 
@@ -132,12 +141,15 @@ class Config:
         self.IDEMPOTENCY_KEY_TTL_HOURS = _int(env, "IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=24)
         # Completion webhooks: sent from their own queue so a slow endpoint never delays a
         # chunk; each attempt waits at most WEBHOOK_TIMEOUT_SECONDS, retried with exponential
-        # backoff (full jitter) up to WEBHOOK_RETRY_BACKOFF_MAX seconds apart, which stays
+        # backoff (equal jitter) up to WEBHOOK_RETRY_BACKOFF_MAX seconds apart, which stays
         # below BROKER_VISIBILITY_TIMEOUT so a delayed retry is not redelivered early.
         self.WEBHOOK_QUEUE = env.get("WEBHOOK_QUEUE", "callbacks").strip() or "callbacks"
         self.WEBHOOK_TIMEOUT_SECONDS = _int(env, "WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
         self.WEBHOOK_MAX_ATTEMPTS = _int(env, "WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
         self.WEBHOOK_RETRY_BACKOFF_MAX = _int(env, "WEBHOOK_RETRY_BACKOFF_MAX", 600, minimum=1)
+        # Off: callbacks go to public addresses only (the SSRF guard, app.webhook_targets).
+        # On for development and tests, whose receivers listen on localhost.
+        self.WEBHOOK_ALLOW_PRIVATE_NETWORKS = _flag(env, "WEBHOOK_ALLOW_PRIVATE_NETWORKS")
 
     def default_points_rule(self) -> PointsRule:
         """Return the points rule of a tenant that has none of its own."""

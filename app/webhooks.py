@@ -24,6 +24,7 @@ from app import jobs, queue
 from app.jsonio import dumps
 from app.services import Services
 from app.status import status_body
+from app.webhook_targets import TargetRefused, resolve_target
 from workers.operations import title_of
 
 log = logging.getLogger(__name__)
@@ -99,24 +100,39 @@ def deliver(services: Services, job_id: str) -> bool:
             return False
         chunks = jobs.done_chunks(conn, job_id)
     url, digest, _ = callback
+    try:
+        target = resolve_target(url, allow_private=services.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS)
+    except TargetRefused as refused:
+        # Not retried: the URL is the problem, not the moment.
+        log.warning("webhook of job %s refused: %s", job_id, refused)
+        _record_attempt(services, job_id, f"refused: {refused}"[:500])
+        return False
     body = dumps(status_body(job, title_of(job.operation), chunks))
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               SIGNATURE_HEADER: sign(body, signing_key(digest), int(time.time()))}
+               SIGNATURE_HEADER: sign(body, signing_key(digest), int(time.time())),
+               **target.headers}
     error = None
     try:
         # No redirects: a callback goes where the client said, not where a 30x points.
-        response = httpx.post(url, content=body, headers=headers, follow_redirects=False,
-                              timeout=services.config.WEBHOOK_TIMEOUT_SECONDS)
+        with httpx.Client(follow_redirects=False,
+                          timeout=services.config.WEBHOOK_TIMEOUT_SECONDS) as client:
+            response = client.post(target.url, content=body, headers=headers,
+                                   extensions=target.extensions)
         if not response.is_success:
             error = f"the receiver answered HTTP {response.status_code}"
     except httpx.HTTPError as failure:
         error = f"{type(failure).__name__}: {failure}"[:500]
+    _record_attempt(services, job_id, error)
+    if error is not None:
+        raise DeliveryFailed(error)
+    log.info("webhook of job %s delivered to %s", job_id, url)
+    return True
+
+
+def _record_attempt(services: Services, job_id: str, error: str | None) -> None:
+    """Count an attempt; no error means delivered."""
     with services.db.transaction() as conn:
         conn.execute(
             "UPDATE job_callbacks SET attempts = attempts + 1, last_error = %s,"
             " delivered_at = CASE WHEN %s THEN now() END WHERE job_id = %s",
             (error, error is None, job_id))
-    if error is not None:
-        raise DeliveryFailed(error)
-    log.info("webhook of job %s delivered to %s", job_id, url)
-    return True

@@ -99,6 +99,8 @@ def process_environment(servers: Servers) -> dict[str, str]:
     env = dict(os.environ, DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url)
     env.setdefault("PORT", "8000")
     env.setdefault("FLOWER_PORT", "5555")
+    # A local run is for development: webhooks to a receiver on this machine are allowed.
+    env.setdefault("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
     if not env.get("BATCH_API_KEYS"):
         env["BATCH_API_KEYS"] = DEMO_API_KEYS
         log.info("BATCH_API_KEYS is unset: using the development pair %s", DEMO_API_KEYS)

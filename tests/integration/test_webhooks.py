@@ -8,6 +8,8 @@ import hmac
 import orjson
 import pytest
 
+from app import create_app, jobs, tenants, webhooks
+from app.config import Config
 from app.webhooks import SIGNATURE_HEADER, verify
 from tests.support.factories import customer, customers
 from tests.support.receiver import receiver
@@ -78,3 +80,27 @@ def test_query_and_header_urls_must_agree(api):
                            headers={"X-Callback-URL": "https://b.example/hook"},
                            json={"body": [customer("cb")]})
     assert response.status_code == 400 and response.json()["code"] == 2005
+
+
+def test_a_private_callback_is_refused_without_the_setting(db, database_url, redis_url,
+                                                           make_tenant):
+    tenant_id, pair = make_tenant()
+    with db.transaction():
+        job_id = jobs.create_job(db, tenant_id, "customers", [customer("ssrf")])
+        db.execute("UPDATE batch_jobs SET status = 'stopped', finished_at = now() WHERE id = %s",
+                   (job_id,))
+    app = create_app(Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url,
+                             "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "false"}))
+    services = app.extensions["batchq"]
+    with receiver() as hook:
+        with db.transaction():
+            webhooks.attach(db, job_id, hook.url, tenants.digest(pair.secret_key))
+        with app.app_context():
+            assert webhooks.deliver(services, job_id) is False  # refused, not to be retried
+        assert hook.received == []
+    services.db.close()
+    attempts, error, delivered = db.execute(
+        "SELECT attempts, last_error, delivered_at FROM job_callbacks WHERE job_id = %s",
+        (job_id,)).fetchone()
+    assert attempts == 1 and delivered is None
+    assert error.startswith("refused: 127.0.0.1 resolves to a non-public address (127.0.0.1)")

@@ -38,6 +38,8 @@ def service_environment(database_url: str, redis_url: str, **overrides: str) -> 
         "CHUNK_SIZE": "100",
         # Webhook retries a second apart at most, so a retry is seen within a test.
         "WEBHOOK_RETRY_BACKOFF_MAX": "1",
+        # The tests' webhook receivers listen on localhost.
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
         "PYTHONUNBUFFERED": "1",
         # Tests send bursts from one key; only the rate-limit tests lower these.
         "RATE_LIMIT_WRITES": "100000/second",
