@@ -31,13 +31,16 @@ if os.path.isdir("/dev/shm"):
 control_socket_disable = True
 
 
-# Metrics: gunicorn's workers write their counters to files in one directory, summed at
-# scrape time (see app/metrics.py). Chosen here, in the master, so that every worker shares it.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="batchq-metrics-")
-    _private_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-else:
-    _private_metrics_dir = None
+_private_metrics_dir: list[str] = []
+
+
+def on_starting(server):
+    """Give gunicorn's workers one metrics directory (see app/metrics.py), chosen in the master."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # None shared with the workers of this machine: the web's own, removed at exit.
+        path = tempfile.mkdtemp(prefix="batchq-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+        _private_metrics_dir.append(path)
 
 
 def child_exit(server, worker):
@@ -49,8 +52,8 @@ def child_exit(server, worker):
 
 def on_exit(server):
     """Remove the metrics directory if it was this server's own."""
-    if _private_metrics_dir:
-        shutil.rmtree(_private_metrics_dir, ignore_errors=True)
+    for path in _private_metrics_dir:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def post_worker_init(worker):

@@ -110,10 +110,23 @@ class ServiceCollector(Collector):
                                     value=len(now.workers))
 
 
+class _OwnFiles(Collector):
+    """This machine's processes' metric files, summed, keeping only the service's own metrics."""
+
+    def __init__(self) -> None:
+        # Not registered anywhere: it is read through this collector only.
+        self._files = multiprocess.MultiProcessCollector(None, path=MULTIPROC_DIR)
+
+    def collect(self):
+        # Other code in our processes may write there too (Flower's own metrics, when it
+        # shares the directory under `make run`): /metrics answers for batchq alone.
+        return (family for family in self._files.collect() if family.name.startswith("batchq_"))
+
+
 def process_registry() -> CollectorRegistry:
     """Return a registry of what this machine's processes counted (their files, summed)."""
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=MULTIPROC_DIR)
+    registry.register(_OwnFiles())
     return registry
 
 

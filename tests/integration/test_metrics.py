@@ -60,8 +60,10 @@ def test_queue_depth_and_the_oldest_queued_job_while_workers_are_paused(api, liv
         return samples if (value(samples, "batchq_queue_depth", queue="batch") >= 1
                            and value(samples, "batchq_oldest_queued_job_age_seconds") > 0) else None
     samples = wait_until(waiting, timeout=10, what="the queued job to show")
-    assert value(samples, "batchq_jobs", status="queued") >= 1
+    queued = value(samples, "batchq_jobs", status="queued")
+    assert queued >= 1
 
     paused_workers()
     api.wait(job_id)
-    assert value(scrape(live_service), "batchq_jobs", status="queued") == 0
+    # Other tests may leave jobs queued in this database (unit tests enqueue nowhere).
+    assert value(scrape(live_service), "batchq_jobs", status="queued") <= queued - 1
