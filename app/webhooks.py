@@ -19,6 +19,7 @@ import time
 
 import httpx
 import psycopg
+import redis
 
 from app import jobs, queue
 from app.jsonio import dumps
@@ -83,6 +84,35 @@ def notify_job_ended(services: Services, job_id: str) -> None:
         return
     if pending:
         queue.enqueue_callback(services.celery, job_id)
+
+
+def resend_forgotten(services: Services, *, older_than_seconds: int, limit: int = 100
+                     ) -> list[str]:
+    """Send again the webhooks of jobs that ended that long ago and were never attempted.
+
+    Their message was lost: the broker was away when the job ended, or was flushed since.
+    A Redis marker per job lets at most one copy through per ``WEBHOOK_RETRY_BACKOFF_MAX``
+    (or ``older_than_seconds``, if longer), so a webhook queue that nobody consumes for a
+    while does not fill up with copies. Returns the jobs whose webhook was sent again.
+    """
+    with services.db.transaction() as conn:
+        rows = conn.execute(
+            "SELECT c.job_id FROM job_callbacks c JOIN batch_jobs j ON j.id = c.job_id"
+            " WHERE c.delivered_at IS NULL AND c.attempts = 0 AND j.status = ANY(%s)"
+            " AND j.finished_at < now() - make_interval(secs => %s)"
+            " ORDER BY j.finished_at LIMIT %s",
+            (list(jobs.FINISHED), older_than_seconds, limit)).fetchall()
+    guard = max(older_than_seconds, services.config.WEBHOOK_RETRY_BACKOFF_MAX)
+    resent = []
+    for (job_id,) in rows:
+        try:
+            first = services.redis.set(f"batchq:{{{job_id}}}:webhook-resent", 1, nx=True, ex=guard)
+        except redis.RedisError as error:
+            log.warning("webhook of job %s not sent again: %s", job_id, error)
+            break
+        if first and queue.enqueue_callback(services.celery, job_id):
+            resent.append(job_id)
+    return resent
 
 
 def deliver(services: Services, job_id: str) -> bool:

@@ -6,7 +6,8 @@ knows every unfinished job, so Celery beat runs ``sweep`` every ``SWEEP_INTERVAL
 a job with no progress for ``STALLED_AFTER_SECONDS`` gets its start message again if it
 is queued, or one message per chunk not yet applied if it is running. Sending too much is
 harmless (a chunk is applied once, however often it is delivered); sending nothing would
-leave the job hanging.
+leave the job hanging. Completion webhooks whose message was lost before their first
+attempt are sent again too (``webhooks.resend_forgotten``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from app import jobs, queue
+from app import jobs, queue, webhooks
 from app.services import Services
 from workers import engine
 
@@ -28,6 +29,7 @@ class SweepReport:
     jobs_started: list[str] = field(default_factory=list)
     chunks_sent: dict[str, list[int]] = field(default_factory=dict)
     jobs_completed: list[str] = field(default_factory=list)
+    webhooks_resent: list[str] = field(default_factory=list)
 
 
 def sweep(services: Services, *, limit: int = 100) -> SweepReport:
@@ -47,6 +49,10 @@ def sweep(services: Services, *, limit: int = 100) -> SweepReport:
         elif engine.finish_job(services, job_id):
             # Every chunk was applied but the worker died before completing the job.
             report.jobs_completed.append(job_id)
+    report.webhooks_resent = webhooks.resend_forgotten(
+        services, older_than_seconds=services.config.STALLED_AFTER_SECONDS)
+    if report.webhooks_resent:
+        log.warning("sweeper: webhooks of %s sent again", report.webhooks_resent)
     if stalled:
         log.warning("sweeper: %d stalled jobs; started %s, chunks sent %s, completed %s",
                     len(stalled), report.jobs_started, report.chunks_sent,

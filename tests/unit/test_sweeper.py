@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 
 import pytest
 
-from app import jobs
+from app import jobs, webhooks
 from workers import engine, sweeper
 from tests.support.factories import customers
 from tests.unit.conftest import read_job, submit_job
@@ -100,3 +101,24 @@ def test_stopped_and_finished_jobs_are_left_alone(services, unit_tenant):
     assert {stopped, done}.isdisjoint([*report.jobs_started, *report.chunks_sent,
                                        *report.jobs_completed])
     assert {stopped, done}.isdisjoint(args[0] for _, args in sent(services))
+
+
+def test_a_webhook_whose_message_was_lost_is_sent_again_once_per_period(make_services,
+                                                                       unit_tenant):
+    services = make_services(STALLED_AFTER_SECONDS="60", WEBHOOK_RETRY_BACKOFF_MAX="60",
+                             WEBHOOK_QUEUE=f"unit-callbacks-{secrets.token_hex(4)}")
+    lost, recent, delivered = (submit_job(services, unit_tenant, customers(1)) for _ in range(3))
+    with services.db.transaction() as conn:
+        for job_id in (lost, recent, delivered):
+            webhooks.attach(conn, job_id, "https://hooks.example.com/x", b"\x00" * 32)
+        conn.execute("UPDATE batch_jobs SET status = 'completed', finished_at = now()"
+                     " - CASE WHEN id = %s THEN interval '1 second' ELSE interval '61 seconds' END"
+                     " WHERE id = ANY(%s)", (recent, [lost, recent, delivered]))
+        conn.execute("UPDATE job_callbacks SET attempts = 1, delivered_at = now()"
+                     " WHERE job_id = %s", (delivered,))
+
+    assert sweeper.sweep(services).webhooks_resent == [lost]
+    queued = services.redis.lrange(services.config.WEBHOOK_QUEUE, 0, -1)
+    assert [json.loads(m)["headers"]["task"] for m in queued] == ["batch.deliver_callback"]
+    assert sweeper.sweep(services).webhooks_resent == []  # one copy per period
+    services.redis.delete(services.config.WEBHOOK_QUEUE)
