@@ -174,6 +174,10 @@ class Config:
             "broker_connection_retry_on_startup": True,
             # Results live in PostgreSQL; Celery's result backend would be a second copy.
             "task_ignore_result": True,
+            # The (disabled) result backend is then built once per process, not once per
+            # thread: building it scans every installed package's entry points, ~60 ms
+            # inside whichever POST came first on each of gunicorn's threads.
+            "result_backend_thread_safe": True,
             "task_serializer": "json",
             "accept_content": ["json"],
             "task_default_queue": self.CELERY_QUEUE,
