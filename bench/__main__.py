@@ -12,6 +12,7 @@ import psycopg
 
 from app import tenants
 from bench import data, report
+from bench.cpu import CpuMeter
 from bench.environment import machine_facts, private_environment
 from bench.limit import upsert_directly
 from bench.memory import MemorySampler, mib, worker_children_rss
@@ -54,8 +55,12 @@ def run_phases(settings: Settings, env, logs: Path) -> dict:
 
     log.info("the limit: %d customers straight into PostgreSQL", settings.records)
     limit_tenant = _bare_tenant(env.database_url, "limit")
-    runs["limit_inserts"] = upsert_directly(env.database_url, limit_tenant, inserts, "limit inserts")
-    runs["limit_updates"] = upsert_directly(env.database_url, limit_tenant, updates, "limit updates")
+    meter = CpuMeter(env.database_url)
+    with psycopg.connect(env.database_url) as conn:  # opened first: its backend is measured
+        for key, batches in (("limit_inserts", inserts), ("limit_updates", updates)):
+            before = meter.snapshot()
+            runs[key] = upsert_directly(conn, limit_tenant, batches, key.replace("_", " "))
+            runs[key].extra["cpu_ms_per_1000"] = meter.per_thousand(before, runs[key].records)
 
     latency: dict[str, dict] = {}
     memory: dict = {}
@@ -65,11 +70,14 @@ def run_phases(settings: Settings, env, logs: Path) -> dict:
         with WorkerPool(service, settings.workers) as pool, \
                 MemorySampler(lambda: {"web": [web_pid], "worker": [pool.pid]}) as sampler:
             client = new_tenant(env.database_url, service.base_url, "service")
+            meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
             for key, batches in (("service_inserts", inserts), ("service_updates", updates)):
                 log.info("the service: %s, %d POSTs from %d clients", key, len(batches),
                          settings.clients)
+                before = meter.snapshot()
                 run, load = drive(client, batches, clients=settings.clients, name=key.replace("_", " "),
                                   database_url=env.database_url)
+                run.extra["cpu_ms_per_1000"] = meter.per_thousand(before, run.records)
                 runs[key] = run
                 posts = latency.setdefault("post_under_load", [])
                 gets = latency.setdefault("get_running", [])
@@ -86,11 +94,14 @@ def run_phases(settings: Settings, env, logs: Path) -> dict:
                 log.info("scale: %d worker process(es), %d customers", processes,
                          settings.scale_records)
                 batches = data.batches(f"s{processes}", settings.scale_records, settings.batch)
-                with WorkerPool(service, processes):
+                with WorkerPool(service, processes) as pool:
                     client = new_tenant(env.database_url, service.base_url, key)
+                    meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
+                    before = meter.snapshot()
                     runs[key], _ = drive(client, batches, clients=settings.clients,
                                          name=f"{processes} worker process(es)",
                                          database_url=env.database_url)
+                    runs[key].extra["cpu_ms_per_1000"] = meter.per_thousand(before, runs[key].records)
         if settings.memory_records:
             memory.update(_memory_growth(settings, env, service))
     finally:

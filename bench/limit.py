@@ -16,28 +16,28 @@ import psycopg
 from bench.results import Run
 from workers.operations.customers import MERGE_ON_CONFLICT
 
-_STAGING = "CREATE TEMP TABLE limit_staging (customer_id text, profile jsonb) ON COMMIT DELETE ROWS"
+_STAGING = "CREATE TEMP TABLE IF NOT EXISTS limit_staging (customer_id text, profile jsonb) ON COMMIT DELETE ROWS"
 _UPSERT = ("INSERT INTO customers AS c (tenant_id, customer_id, profile)"
            " SELECT %s, s.customer_id, s.profile FROM limit_staging s ORDER BY s.customer_id "
            + MERGE_ON_CONFLICT)
 
 
-def upsert_directly(database_url: str, tenant_id: int, batches: list[list[dict]], name: str) -> Run:
+def upsert_directly(conn: psycopg.Connection, tenant_id: int, batches: list[list[dict]],
+                    name: str) -> Run:
     """Upsert ``batches`` (one transaction each); return the run with its per-chunk timeline."""
-    with psycopg.connect(database_url) as conn:
-        conn.execute(_STAGING)
+    conn.execute(_STAGING)
+    conn.commit()
+    started = time.time()
+    timeline = []
+    for batch in batches:
+        with conn.cursor() as cur:
+            with cur.copy("COPY limit_staging (customer_id, profile) FROM STDIN") as copy:
+                for record in batch:
+                    profile = {k: v for k, v in record.items() if k != "customerId"}
+                    copy.write_row((record["customerId"], orjson.dumps(profile).decode()))
+            cur.execute(_UPSERT, (tenant_id,))
         conn.commit()
-        started = time.time()
-        timeline = []
-        for batch in batches:
-            with conn.cursor() as cur:
-                with cur.copy("COPY limit_staging (customer_id, profile) FROM STDIN") as copy:
-                    for record in batch:
-                        profile = {k: v for k, v in record.items() if k != "customerId"}
-                        copy.write_row((record["customerId"], orjson.dumps(profile).decode()))
-                cur.execute(_UPSERT, (tenant_id,))
-            conn.commit()
-            timeline.append((time.time(), len(batch)))
-        seconds = time.time() - started
+        timeline.append((time.time(), len(batch)))
+    seconds = time.time() - started
     return Run(name=name, records=sum(len(b) for b in batches), seconds=seconds,
                started=started, timeline=timeline)

@@ -65,6 +65,15 @@ def table(figures: dict) -> str:
     row("scale_1_worker", "service, 1 worker process")
     row("scale_2_workers", "service, 2 worker processes",
         f"{ratios.get('two_workers_vs_one')}x one")
+    groups = ("bench", "postgres", "redis", "web", "worker")
+    lines += ["", "| CPU ms per 1,000 records | " + " | ".join(groups) + " | total |",
+              "| --- |" + " ---: |" * (len(groups) + 1)]
+    for key, run in runs.items():
+        cpu = run.get("cpu_ms_per_1000")
+        if cpu:
+            cells = [f"{cpu[g]:.0f}" if g in cpu else "" for g in groups]
+            lines.append(f"| {key.replace('_', ' ')} | " + " | ".join(cells)
+                         + f" | {sum(cpu.values()):.0f} |")
     latency = figures["latency"]
     lines += ["", "| latency | samples | p50 ms | p99 ms |", "| --- | ---: | ---: | ---: |"]
     for key, label in (("post_under_load", "POST 1,000 records, under load"),

@@ -36,6 +36,8 @@ def test_every_phase_moved_every_record(bench_run):
     for key in ("service_inserts", "service_updates", "scale_1_worker", "scale_2_workers"):
         assert runs[key]["failed_records"] == 0, key
     assert runs["scale_1_worker"]["records"] == runs["scale_2_workers"]["records"] == 1000
+    assert {"bench", "postgres"} <= set(runs["limit_inserts"]["cpu_ms_per_1000"])
+    assert {"bench", "postgres", "web", "worker"} <= set(runs["service_updates"]["cpu_ms_per_1000"])
     assert runs["naive"]["records"] == 20
 
 
@@ -62,3 +64,4 @@ def test_chart_and_table_are_written(bench_run):
     assert (out / "throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| service end to end, inserts |" in stdout
     assert "| target | met |" in stdout
+    assert "| CPU ms per 1,000 records |" in stdout
