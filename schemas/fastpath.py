@@ -31,7 +31,7 @@ class FastLoader:
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        self._fields: list[tuple[str, str, FieldLoader]] = []  # (data key, attribute, loader)
+        self._fields: dict[str, tuple[str, FieldLoader]] = {}  # data key: (attribute, loader)
         self._required: frozenset[str] = frozenset()
         self._pre_load: list[Callable] = []
         self._validators: list[tuple[Callable, str, str]] = []  # (method, attribute, data key)
@@ -54,18 +54,15 @@ class FastLoader:
         if type(record) is not dict or not self._required.issubset(record):
             return None
         result = {}
-        matched = 0
-        for key, attribute, loader in self._fields:
-            value = record.get(key, missing)
-            if value is missing:
-                continue
-            matched += 1
-            loaded = loader(value, record)
+        fields_by_key = self._fields
+        for key, value in record.items():
+            field = fields_by_key.get(key)
+            if field is None:  # an unknown field: the schema names it
+                return None
+            loaded = field[1](value, record)
             if loaded is _REFUSE:
                 return None
-            result[attribute] = loaded
-        if matched != len(record):  # an unknown field: the schema names it
-            return None
+            result[field[0]] = loaded
         try:
             for method, attribute, data_key in self._validators:
                 if attribute in result:
@@ -85,7 +82,7 @@ class FastLoader:
             if field.load_default is not missing or field.pre_load or field.post_load:
                 return False
             key = field.data_key if field.data_key is not None else name
-            self._fields.append((key, field.attribute or name, _field_loader(field, key)))
+            self._fields[key] = (field.attribute or name, _field_loader(field, key))
             if field.required:
                 required.append(key)
         self._required = frozenset(required)
