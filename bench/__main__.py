@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     figures["targets"] = report.judge(figures)
     runs = figures.pop("_runs")
     report.write_json(figures, settings.out / "bench.json")
-    report.write_chart(runs, machine, settings.out / "throughput.png")
+    report.write_chart(runs, machine, settings.out / "throughput.png",
+                       figures["memory"].get("worker_rss_series"))
     print(report.table(figures))
     print(f"\nwritten: {settings.out / 'bench.json'}, {settings.out / 'throughput.png'} "
           f"({figures['bench_seconds']} s)")
@@ -50,63 +51,23 @@ def main(argv: list[str] | None = None) -> int:
 def run_phases(settings: Settings, env, logs: Path) -> dict:
     """Run the limit, the service, scale, memory and the naive peer; return the figures."""
     runs: dict[str, Run] = {}
+    latency: dict[str, list[float]] = {}
+    memory: dict = {}
     inserts = data.batches("c", settings.records, settings.batch)
     updates = data.batches("c", settings.records, settings.batch, version=1)
-
-    log.info("the limit: %d customers straight into PostgreSQL", settings.records)
-    limit_tenant = _bare_tenant(env.database_url, "limit")
-    meter = CpuMeter(env.database_url)
-    with psycopg.connect(env.database_url) as conn:  # opened first: its backend is measured
-        for key, batches in (("limit_inserts", inserts), ("limit_updates", updates)):
-            before = meter.snapshot()
-            runs[key] = upsert_directly(conn, limit_tenant, batches, key.replace("_", " "))
-            runs[key].extra["cpu_ms_per_1000"] = meter.per_thousand(before, runs[key].records)
-
-    latency: dict[str, dict] = {}
-    memory: dict = {}
+    if settings.records:
+        runs.update(_limit(env, inserts, updates))
     service = start_service(env.database_url, env.redis_url, logs)
     try:
-        web_pid = service.processes["web"][0].pid
-        with WorkerPool(service, settings.workers) as pool, \
-                MemorySampler(lambda: {"web": [web_pid], "worker": [pool.pid]}) as sampler:
-            client = new_tenant(env.database_url, service.base_url, "service")
-            meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
-            for key, batches in (("service_inserts", inserts), ("service_updates", updates)):
-                log.info("the service: %s, %d POSTs from %d clients", key, len(batches),
-                         settings.clients)
-                before = meter.snapshot()
-                run, load = drive(client, batches, clients=settings.clients, name=key.replace("_", " "),
-                                  database_url=env.database_url)
-                run.extra["cpu_ms_per_1000"] = meter.per_thousand(before, run.records)
-                runs[key] = run
-                posts = latency.setdefault("post_under_load", [])
-                gets = latency.setdefault("get_running", [])
-                posts += load.post_ms
-                gets += load.get_running_ms
-            completed = load.job_ids[-1]
-            latency["get_completed"] = get_latencies(client, completed, settings.get_requests)
-            sampler.sample()
-        memory["web_peak_rss_mib"] = mib(sampler.peak_bytes.get("web"))
-        memory["worker_peak_rss_mib"] = mib(sampler.peak_bytes.get("worker"))
-
+        if settings.records:
+            main_runs, latency, memory = _service(settings, env, service, inserts, updates)
+            runs.update(main_runs)
         if settings.scale_records:
-            for processes, key in ((1, "scale_1_worker"), (2, "scale_2_workers")):
-                log.info("scale: %d worker process(es), %d customers", processes,
-                         settings.scale_records)
-                batches = data.batches(f"s{processes}", settings.scale_records, settings.batch)
-                with WorkerPool(service, processes) as pool:
-                    client = new_tenant(env.database_url, service.base_url, key)
-                    meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
-                    before = meter.snapshot()
-                    runs[key], _ = drive(client, batches, clients=settings.clients,
-                                         name=f"{processes} worker process(es)",
-                                         database_url=env.database_url)
-                    runs[key].extra["cpu_ms_per_1000"] = meter.per_thousand(before, runs[key].records)
+            runs.update(_scale(settings, env, service))
         if settings.memory_records:
             memory.update(_memory_growth(settings, env, service))
     finally:
         service.stop_all()
-
     if settings.naive_records:
         log.info("the naive peer: %d customers, one task each", settings.naive_records)
         sample = [record for batch in data.batches("n", settings.naive_records, settings.batch)
@@ -114,12 +75,69 @@ def run_phases(settings: Settings, env, logs: Path) -> dict:
         runs["naive"] = run_naive(env.database_url, env.redis_url,
                                   _bare_tenant(env.database_url, "naive"), sample,
                                   settings.workers, logs / "naive.log")
-
     return {"runs": {key: run.summary() for key, run in runs.items()},
             "ratios": _ratios(runs),
             "latency": {key: latency_summary(samples) for key, samples in latency.items()},
             "memory": memory,
             "_runs": list(runs.values())}
+
+
+def _limit(env, inserts: list[list[dict]], updates: list[list[dict]]) -> dict[str, Run]:
+    """Upsert the customers straight into PostgreSQL, inserts then updates."""
+    log.info("the limit: %d customers straight into PostgreSQL", sum(map(len, inserts)))
+    runs = {}
+    tenant_id = _bare_tenant(env.database_url, "limit")
+    meter = CpuMeter(env.database_url)
+    with psycopg.connect(env.database_url) as conn:  # opened first: its backend is measured
+        for key, batches in (("limit_inserts", inserts), ("limit_updates", updates)):
+            before = meter.snapshot()
+            runs[key] = upsert_directly(conn, tenant_id, batches, key.replace("_", " "))
+            runs[key].extra["cpu_ms_per_1000"] = meter.per_thousand(before, runs[key].records)
+    return runs
+
+
+def _service(settings: Settings, env, service, inserts, updates) -> tuple[dict, dict, dict]:
+    """POST the customers through the service; return its runs, latencies and peak RSS."""
+    runs: dict[str, Run] = {}
+    latency: dict[str, list[float]] = {"post_under_load": [], "get_running": []}
+    web_pid = service.processes["web"][0].pid
+    with WorkerPool(service, settings.workers) as pool, \
+            MemorySampler(lambda: {"web": [web_pid], "worker": [pool.pid]}) as sampler:
+        client = new_tenant(env.database_url, service.base_url, "service")
+        meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
+        for key, batches in (("service_inserts", inserts), ("service_updates", updates)):
+            log.info("the service: %s, %d POSTs from %d clients", key, len(batches),
+                     settings.clients)
+            before = meter.snapshot()
+            run, load = drive(client, batches, clients=settings.clients,
+                              name=key.replace("_", " "), database_url=env.database_url)
+            run.extra["cpu_ms_per_1000"] = meter.per_thousand(before, run.records)
+            runs[key] = run
+            latency["post_under_load"] += load.post_ms
+            latency["get_running"] += load.get_running_ms
+        latency["get_completed"] = get_latencies(client, load.job_ids[-1], settings.get_requests)
+        sampler.sample()
+    memory = {"web_peak_rss_mib": mib(sampler.peak_bytes.get("web")),
+              "worker_peak_rss_mib": mib(sampler.peak_bytes.get("worker"))}
+    return runs, latency, memory
+
+
+def _scale(settings: Settings, env, service) -> dict[str, Run]:
+    """Insert the same number of new customers with 1, then 2 worker processes."""
+    runs = {}
+    web_pid = service.processes["web"][0].pid
+    for processes, key in ((1, "scale_1_worker"), (2, "scale_2_workers")):
+        log.info("scale: %d worker process(es), %d customers", processes, settings.scale_records)
+        batches = data.batches(f"s{processes}", settings.scale_records, settings.batch)
+        with WorkerPool(service, processes) as pool:
+            client = new_tenant(env.database_url, service.base_url, key)
+            meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
+            before = meter.snapshot()
+            runs[key], _ = drive(client, batches, clients=settings.clients,
+                                 name=f"{processes} worker process(es)",
+                                 database_url=env.database_url)
+            runs[key].extra["cpu_ms_per_1000"] = meter.per_thousand(before, runs[key].records)
+    return runs
 
 
 def _memory_growth(settings: Settings, env, service) -> dict:

@@ -100,8 +100,9 @@ def write_json(figures: dict, path: Path) -> None:
     path.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2) + b"\n")
 
 
-def write_chart(runs: list[Run], machine: dict, path: Path) -> None:
-    """Plot records/s over time, one line per phase, and save it as PNG."""
+def write_chart(runs: list[Run], machine: dict, path: Path,
+                rss_series: list[dict] | None = None) -> None:
+    """Plot records/s over time, one line per phase (and a worker's RSS), and save it as PNG."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot
@@ -109,7 +110,17 @@ def write_chart(runs: list[Run], machine: dict, path: Path) -> None:
     # About forty bins over the longest phase: detail without one-chunk noise.
     longest = max((run.seconds for run in runs), default=1.0)
     bin_seconds = min(2.0, max(0.1, round(longest / 40, 1)))
-    figure, axis = pyplot.subplots(figsize=(10, 5.5), dpi=110)
+    if rss_series:
+        figure, (axis, rss_axis) = pyplot.subplots(2, 1, figsize=(10, 8), dpi=110,
+                                                   height_ratios=(3, 1.3))
+        rss_axis.plot([p["records"] for p in rss_series], [p["rss_mib"] for p in rss_series],
+                      marker="o")
+        rss_axis.set_xlabel("records applied by one worker process")
+        rss_axis.set_ylabel("its RSS, MiB")
+        rss_axis.set_ylim(0, 1.25 * max(p["rss_mib"] for p in rss_series))
+        rss_axis.grid(alpha=0.3)
+    else:
+        figure, axis = pyplot.subplots(figsize=(10, 5.5), dpi=110)
     for run in runs:
         series = run.series(bin_seconds)
         if series:

@@ -27,7 +27,8 @@ class Settings:
 
 # (option, variable, default, help)
 _OPTIONS = (
-    ("records", "BENCH_RECORDS", 200_000, "customers inserted, then updated, by limit and service"),
+    ("records", "BENCH_RECORDS", 200_000,
+     "customers inserted, then updated, by limit and service (0 skips both)"),
     ("batch", "BENCH_BATCH", 1000, "records per POST / per limit chunk"),
     ("clients", "BENCH_CLIENTS", 4, "concurrent HTTP clients"),
     ("workers", "BENCH_WORKERS", 2, "worker processes for the main service runs"),
@@ -50,6 +51,6 @@ def parse(argv: list[str] | None = None) -> Settings:
     args = parser.parse_args(argv)
     values = {option.replace("-", "_"): getattr(args, option.replace("-", "_"))
               for option, *_ in _OPTIONS}
-    if values["records"] < values["batch"] or values["batch"] < 1 or values["clients"] < 1:
-        parser.error("need records >= batch >= 1 and at least one client")
+    if values["batch"] < 1 or values["clients"] < 1 or 0 < values["records"] < values["batch"]:
+        parser.error("need a batch of at least 1, records 0 (skip) or >= batch, a client or more")
     return Settings(**values, out=args.out)
