@@ -86,12 +86,15 @@ def board(services: Services) -> Board:
     return Board(shown, cluster.snapshot(services), datetime.now(timezone.utc))
 
 
-def ago(moment: datetime | None, now: datetime) -> str:
-    """Say how long ago ``moment`` was, briefly: "42 s", "3 min", "5 h", "2 d"."""
-    if moment is None:
-        return ""
-    seconds = max(0, int((now - moment).total_seconds()))
+def brief(seconds: float) -> str:
+    """Say a duration briefly: "42 s", "3 min", "5 h", "2 d"."""
+    seconds = max(0, int(seconds))
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f"{seconds // size} {unit}"
     return f"{seconds} s"
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    """Say how long ago ``moment`` was, briefly ("" for never)."""
+    return "" if moment is None else brief((now - moment).total_seconds())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 
 from app import operator_auth, stopping
-from app.dashboard import ago, board
+from app.dashboard import ago, board, brief
 from app.errors import CONFLICT, NOT_FOUND, UNAUTHENTICATED, ApiError
 from app.jsonio import json_response
 from app.jobs import iso
@@ -26,7 +26,7 @@ _CALL = "the operators' dashboard's own call, behind OPERATOR_TOKEN; not part of
 
 @dashboard_bp.context_processor
 def _helpers() -> dict:
-    return {"ago": ago}
+    return {"ago": ago, "brief": brief}
 
 
 @dashboard_bp.after_request
