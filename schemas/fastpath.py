@@ -146,6 +146,10 @@ def _field_loader(field: fields.Field, key: str) -> FieldLoader:
     return load_other
 
 
+def _accept(value: Any) -> bool:
+    return True
+
+
 def _validator_check(validators: list) -> Callable[[Any], bool]:
     """Return a function telling whether a value passes every validator, as marshmallow runs them.
 
@@ -164,6 +168,8 @@ def _validator_check(validators: list) -> Callable[[Any], bool]:
             called.append(validator)
 
     if not called:
+        if not inline:
+            return _accept
         if len(inline) == 1:
             return inline[0]
         return lambda value: all(test(value) for test in inline)
