@@ -34,7 +34,7 @@ _OPTIONS = (
     ("workers", "BENCH_WORKERS", 2, "worker processes for the main service runs"),
     ("scale-records", "BENCH_SCALE_RECORDS", 60_000, "customers per 1- and 2-worker run (0 skips)"),
     ("naive-records", "BENCH_NAIVE_RECORDS", 2_000, "the naive peer's sample (0 skips)"),
-    ("memory-records", "BENCH_MEMORY_RECORDS", 300_000,
+    ("memory-records", "BENCH_MEMORY_RECORDS", 1_000_000,
      "records through one worker process to see its RSS grow or not (0 skips)"),
     ("get-requests", "BENCH_GET_REQUESTS", 200, "GETs of a completed 1,000-record job"),
 )
