@@ -124,23 +124,26 @@ class Chaos:
         self.faults += 1
         self.check_live_figures()
 
-    def check_live_figures(self, most: int = 20) -> None:
-        """GET running jobs: their counts never fall below what PostgreSQL held just before."""
+    def check_live_figures(self, most: int = 30) -> None:
+        """GET unfinished jobs: counts at least what PostgreSQL held just before, at most all."""
         with psycopg.connect(self.database_url) as conn:
             before = {row[0]: row[1:] for row in conn.execute(
-                "SELECT c.job_id, sum(c.finished_count), sum(c.error_count) FROM batch_chunks c"
-                " JOIN batch_jobs j ON j.id = c.job_id WHERE j.status = 'running'"
-                " AND c.done_at IS NOT NULL GROUP BY c.job_id LIMIT %s", (most,))}
+                "SELECT j.id, coalesce(sum(c.finished_count), 0), coalesce(sum(c.error_count), 0)"
+                " FROM batch_jobs j LEFT JOIN batch_chunks c"
+                " ON c.job_id = j.id AND c.done_at IS NOT NULL"
+                " WHERE j.status IN ('queued', 'running') GROUP BY j.id"
+                " ORDER BY count(c.done_at) DESC LIMIT %s", (most,))}
         totals = {job.job_id: len(job.submission.records) for job in self.jobs}
         for job_id, (finished, errors) in before.items():
-            body = self.api.call("GET", f"/batch/{job_id}").json()
-            if body.get("status") == "running" and not (
+            response = self.api.call("GET", f"/batch/{job_id}")
+            body = response.json()
+            if response.status_code != 200 or (body["status"] in ("queued", "running") and not (
                     body["finishedCount"] >= finished and body["errorCount"] >= errors
-                    and body["finishedCount"] + body["errorCount"] <= totals.get(job_id, 0)):
+                    and body["finishedCount"] + body["errorCount"] <= totals.get(job_id, 0))):
                 self.problems.append(f"live figures: job {job_id} answered "
-                                     f"{body['finishedCount']}+{body['errorCount']}, "
+                                     f"{response.status_code} {str(body)[:200]}, "
                                      f"PostgreSQL had {finished}+{errors}")
-        log.info("checked the live figures of %d running jobs", len(before))
+        log.info("checked the live figures of %d unfinished jobs", len(before))
 
     def check_final_figures(self) -> None:
         """GET every ended job: the API answers what PostgreSQL holds."""
