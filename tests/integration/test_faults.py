@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import requests
 
 from app import tenants
 from devtools.chaos.customers import CustomerImport
@@ -123,6 +124,24 @@ def parked_chunk(stack: Stack, api: ApiClient, fault_db, index: int, count: int 
             holder.close()
         except psycopg.Error:
             pass  # the server went away meanwhile, and the lock with it
+
+
+def wait_until_serving_again(stack: Stack, answers: int = 10) -> None:
+    """Wait until /readyz finds PostgreSQL ``answers`` times in a row.
+
+    Each web process's pool reconnects on its own backoff schedule after a restart; until
+    it has, that process rightly answers 503. Several answers in a row reach every web
+    process, so the tests after this one meet a service that has recovered.
+    """
+    streak = 0
+
+    def recovered() -> bool:
+        nonlocal streak
+        ready = requests.get(f"{stack.service.base_url}/readyz", timeout=5).status_code == 200
+        streak = streak + 1 if ready else 0
+        return streak >= answers
+
+    wait_until(recovered, timeout=90, interval=0.1, what="the web to reach PostgreSQL again")
 
 
 def worker_of(stack: Stack, pool_pid: int) -> subprocess.Popen:
@@ -232,6 +251,7 @@ def test_postgres_away_answers_503_and_the_running_job_completes_after(stack, ap
             assert time.monotonic() - started < 30  # bounded by the pool timeout, not hung
         finally:
             stack.servers.postgres.start()
+    wait_until_serving_again(stack)
     done = api.wait(job_id, timeout=90)
     assert (done["status"], done["finishedCount"], done["errorCount"]) == ("completed", 500, 0)
     with psycopg.connect(stack.database_url, autocommit=True) as db:  # the old one was cut

@@ -73,16 +73,21 @@ def test_stop_a_running_job_applies_nothing_after_the_answer(api, db, database_u
     assert answer.status_code == 200, answer.text
     stopped = answer.json()
     assert stopped["status"] == "stopped"
-    assert (stopped["finishedCount"], stopped["errorCount"]) == (400, 0)
-    assert len(stopped["response"]["successful"]) == 400
+    # The parked chunks 2 and 3 committed before the stop. A chunk taken up in the instant
+    # between their commit and the stop's lock may commit before it too (its job-row lock
+    # is shared with theirs): the answer counts it, whole. Never a part of a chunk.
+    applied = stopped["finishedCount"]
+    assert applied >= 400 and applied % 100 == 0 and stopped["errorCount"] == 0
+    assert len(stopped["response"]["successful"]) == applied
 
     # Let the workers drain what was queued; a later job completing proves they did.
     api.wait(api.submit([customer("run-after")]))
-    assert applied_customers(db, api.tenant_id, "run-0") == 400 - 2
+    # Nothing was applied after the answer: the store holds exactly what it counted.
+    assert applied_customers(db, api.tenant_id, "run-0") == applied - 2
     assert api.job(job_id) == stopped
     done = db.execute("SELECT count(*) FROM batch_chunks WHERE job_id = %s AND done_at IS NOT NULL",
                       (job_id,)).fetchone()[0]
-    assert done == 4
+    assert done == applied // 100
 
 
 def test_stopping_a_completed_job_is_a_conflict(api):
