@@ -8,6 +8,7 @@ import redis
 from flask import Blueprint, Response, request, url_for
 
 from app import jobs, logs, queue, stopping
+from app.api.lookup import find_job, job_not_found
 from app.api.submission import store_submission
 from app.auth import authenticate_request
 from app.body import read_body
@@ -96,7 +97,7 @@ def show_job(job_id: str) -> Response:
     # Live counts are read before the chunks, so they never exceed the outcomes listed.
     live = _live_counts(services, job_id)
     with services.db.transaction() as conn:
-        job = _find_job(conn, tenant.id, job_id)
+        job = find_job(conn, tenant.id, job_id)
         chunks = jobs.done_chunks(conn, job_id) if job.status != "queued" else []
     return json_response(status_body(job, title_of(job.operation), chunks, live))
 
@@ -117,7 +118,7 @@ def stop_job(job_id: str) -> Response:
     tenant = authenticate_request(services)
     result = stopping.stop_job(services, job_id, tenant_id=tenant.id, by=f"tenant {tenant.name}")
     if result.job is None:
-        raise ApiError(NOT_FOUND, f"No batch job {job_id!r}.")
+        raise job_not_found(job_id)
     job = result.job
     if result.refused:
         raise ApiError(CONFLICT, f"Job {job_id} is already {job.status}; only a queued or "
@@ -147,13 +148,6 @@ def _read_envelope(services: Services) -> list[dict]:
             raise ApiError(TOO_MANY_RECORDS, error_line(error.messages),
                            errors=error.messages) from None
         raise
-
-
-def _find_job(conn, tenant_id: int, job_id: str) -> jobs.Job:
-    job = jobs.get_job(conn, job_id, tenant_id=tenant_id)
-    if job is None:
-        raise ApiError(NOT_FOUND, f"No batch job {job_id!r}.")
-    return job
 
 
 def _live_counts(services: Services, job_id: str) -> tuple[int, int] | None:

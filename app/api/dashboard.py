@@ -10,8 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 
 from app import operator_auth, stopping
+from app.api.lookup import job_not_found
 from app.dashboard import ago, board, brief
-from app.errors import CONFLICT, NOT_FOUND, UNAUTHENTICATED, ApiError
+from app.errors import CONFLICT, UNAUTHENTICATED, ApiError
 from app.jsonio import json_response
 from app.jobs import iso
 from app.openapi import undocumented
@@ -69,7 +70,7 @@ def stop(job_id: str) -> Response:
         raise ApiError(UNAUTHENTICATED, f"Send the {operator_auth.ACTION_HEADER}: stop header.")
     result = stopping.stop_job(services, job_id, tenant_id=None, by="an operator")
     if result.job is None:
-        raise ApiError(NOT_FOUND, f"No batch job {job_id!r}.")
+        raise job_not_found(job_id)
     job = result.job
     if result.refused:
         raise ApiError(CONFLICT, f"Job {job_id} is already {job.status}.")

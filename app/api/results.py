@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from app import cursors, jobs
+from app.api.lookup import find_job
 from app.api.params import load_params
 from app.auth import authenticate_request
-from app.errors import NOT_FOUND, ApiError
 from app.jsonio import json_response
 from app.openapi import documented
 from app.results import outcomes_page
@@ -51,9 +51,7 @@ def _outcomes(job_id: str, side: str) -> Response:
     query = load_params(_page_schema, request.args)
     (after,) = query.get("cursor", (-1,))
     with services.db.transaction() as conn:
-        job = jobs.get_job(conn, job_id, tenant_id=tenant.id)
-        if job is None:
-            raise ApiError(NOT_FOUND, f"No batch job {job_id!r}.")
+        job = find_job(conn, tenant.id, job_id)
         outcomes = outcomes_page(conn, job_id, side, after_index=after, limit=query["limit"] + 1)
     page = outcomes[:query["limit"]]
     next_cursor = cursors.encode(page[-1]["index"]) if len(outcomes) > len(page) else None
