@@ -9,7 +9,6 @@ few seconds so that every request does not pay the timeout.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import threading
@@ -20,6 +19,8 @@ from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter
+
+from app import tenants
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class RateLimiter:
             return None
         kind = "read" if method in READ_METHODS else "write"
         # The key itself is not stored, only a digest of it.
-        who = hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        who = tenants.digest(api_key).hex()[:32]
         try:
             for rate in self._rates[kind]:
                 if not self._limiter.hit(rate, kind, who):

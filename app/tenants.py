@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -32,6 +32,9 @@ class Tenant:
 
     id: int
     name: str
+    # The digest of the SecretKey the request authenticated with: the webhook signing key
+    # derives from it, so nothing hashes the header a second time.
+    secret_key_digest: bytes = field(repr=False)
 
 
 def digest(value: str) -> bytes:
@@ -119,4 +122,4 @@ def authenticate(conn: psycopg.Connection, api_key: str, secret_key: str) -> Ten
     matches = hmac.compare_digest(digest(secret_key), bytes(expected))
     if row is None or not matches:
         return None
-    return Tenant(id=row[0], name=row[1])
+    return Tenant(id=row[0], name=row[1], secret_key_digest=bytes(row[2]))

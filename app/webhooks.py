@@ -21,7 +21,7 @@ import httpx
 import psycopg
 import redis
 
-from app import jobs, queue
+from app import jobs, queue, tenants
 from app.jsonio import dumps
 from app.services import Services
 from app.status import status_body
@@ -62,7 +62,7 @@ def verify(header: str, body: bytes, secret_key: str, *, tolerance: int = 300,
         return False
     if abs((time.time() if now is None else now) - timestamp) > tolerance:
         return False
-    key = hashlib.sha256(secret_key.encode()).hexdigest().encode()
+    key = signing_key(tenants.digest(secret_key))
     expected = sign(body, key, timestamp).split("v1=", 1)[1]
     return hmac.compare_digest(expected, parts.get("v1", ""))
 

@@ -27,8 +27,7 @@ def store_submission(services: Services, tenant: tenants.Tenant, operation: str,
     def create_job() -> str:
         job_id = jobs.create_job(conn, tenant.id, operation, records)
         if callback_url:
-            webhooks.attach(conn, job_id, callback_url,
-                            tenants.digest(request.headers.get("SecretKey", "")))
+            webhooks.attach(conn, job_id, callback_url, tenant.secret_key_digest)
         return job_id
 
     with services.db.transaction() as conn:
