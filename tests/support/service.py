@@ -40,7 +40,6 @@ def service_environment(database_url: str, redis_url: str, **overrides: str) -> 
         "WEBHOOK_RETRY_BACKOFF_MAX": "1",
         # The tests' webhook receivers listen on localhost.
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
-        "PYTHONUNBUFFERED": "1",
         # Tests send bursts from one key; only the rate-limit tests lower these.
         "RATE_LIMIT_WRITES": "100000/second",
         "RATE_LIMIT_READS": "100000/second",
