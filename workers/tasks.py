@@ -68,9 +68,10 @@ def sweep_jobs() -> None:
 @shared_task(name=DELIVER_CALLBACK, bind=True, acks_late=True, soft_time_limit=60, time_limit=90)
 def deliver_callback(self: Task, job_id: str) -> None:
     """POST an ended job's status to its callback URL, retrying with exponential backoff."""
-    config = current_services().config
+    services = current_services()
+    config = services.config
     try:
-        webhooks.deliver(current_services(), job_id)
+        webhooks.deliver(services, job_id)
     except (webhooks.DeliveryFailed, *engine.TRANSIENT_ERRORS) as error:
         attempt = self.request.retries + 1
         if attempt >= config.WEBHOOK_MAX_ATTEMPTS:

@@ -25,7 +25,7 @@ def apply_redemptions(conn: psycopg.Connection, context: ChunkContext,
 
     def entry_of(record: ValidRecord) -> Entry:
         data = record.data
-        points = data.get("points") or rule.points_to_redeem(data["amount"])
+        points = data["points"] if _in_points(data) else rule.points_to_redeem(data["amount"])
         return Entry(record.index, data["customerId"], "redemption", data["transactionId"],
                      -points, reason=_hold(data.get("holdReference")),
                      occurred_at=data.get("transactionTime"))
@@ -34,7 +34,12 @@ def apply_redemptions(conn: psycopg.Connection, context: ChunkContext,
         conn, context, records, entry_of,
         lambda p: f"Points redeemed successfully: {-p.points} points",
         create_customers=False,
-        amount_field=lambda r: "points" if r.data.get("points") is not None else "amount")
+        amount_field=lambda r: "points" if _in_points(r.data) else "amount")
+
+
+def _in_points(data: dict) -> bool:
+    """Whether the redemption is given in points (else as an amount of money)."""
+    return data.get("points") is not None
 
 
 def _hold(reference: str | None) -> str | None:
