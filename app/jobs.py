@@ -10,6 +10,9 @@ Locking protocol (what makes stop and redelivery safe):
   changes nothing.
 Chunk transactions never write the job row (two of them holding FOR SHARE and both
 upgrading would deadlock); the job's figures are summed from its chunks.
+
+Records and outcomes are stored as the JSON bytes orjson writes (``bytea``) and read back
+in binary: PostgreSQL keeps them without parsing them (see migration 0007).
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 import psycopg
-from psycopg.types.json import Json
 
 UNFINISHED = ("queued", "running")
 FINISHED = ("completed", "failed", "stopped")
@@ -82,8 +85,8 @@ def create_job(conn: psycopg.Connection, tenant_id: int, operation: str,
         "INSERT INTO batch_jobs (id, tenant_id, operation, total_count) VALUES (%s, %s, %s, %s)",
         (job_id, tenant_id, operation, len(records)),
     )
-    conn.execute("INSERT INTO batch_job_records (job_id, records) VALUES (%s, %s::json)",
-                 (job_id, Json(records)))
+    conn.execute("INSERT INTO batch_job_records (job_id, records) VALUES (%s, %b)",
+                 (job_id, orjson.dumps(records)))
     return job_id
 
 
@@ -106,9 +109,10 @@ def done_chunks(conn: psycopg.Connection, job_id: str, *, with_outcomes: bool = 
     rows = conn.execute(
         f"SELECT chunk_no, finished_count, error_count, {outcomes} FROM batch_chunks"
         " WHERE job_id = %s AND done_at IS NOT NULL ORDER BY chunk_no",
-        (job_id,),
+        (job_id,), binary=True,
     ).fetchall()
-    return [DoneChunk(*row) for row in rows]
+    return [DoneChunk(number, finished, errors, _from_json(successful), _from_json(failed))
+            for number, finished, errors, successful, failed in rows]
 
 
 def mark_running(conn: psycopg.Connection, job_id: str) -> Job | None:
@@ -166,8 +170,9 @@ def lock_chunk(conn: psycopg.Connection, job_id: str, chunk_no: int
 
 def job_records(conn: psycopg.Connection, job_id: str) -> list[dict]:
     """Return all records of a job, as submitted."""
-    return conn.execute("SELECT records FROM batch_job_records WHERE job_id = %s",
-                        (job_id,)).fetchone()[0]
+    row = conn.execute("SELECT records FROM batch_job_records WHERE job_id = %s",
+                       (job_id,), binary=True).fetchone()
+    return orjson.loads(row[0])
 
 
 def complete_chunk(conn: psycopg.Connection, job_id: str, chunk_no: int,
@@ -175,9 +180,14 @@ def complete_chunk(conn: psycopg.Connection, job_id: str, chunk_no: int,
     """Record a chunk's outcomes and mark it applied."""
     conn.execute(
         "UPDATE batch_chunks SET done_at = now(), finished_count = %s, error_count = %s,"
-        " successful = %s::json, failed = %s::json WHERE job_id = %s AND chunk_no = %s",
-        (len(successful), len(failed), Json(successful), Json(failed), job_id, chunk_no),
+        " successful = %b, failed = %b WHERE job_id = %s AND chunk_no = %s",
+        (len(successful), len(failed), orjson.dumps(successful), orjson.dumps(failed), job_id,
+         chunk_no),
     )
+
+
+def _from_json(stored: bytes | None) -> list[dict] | None:
+    return None if stored is None else orjson.loads(stored)
 
 
 # The figures of job ``j`` summed over its applied chunks, for UPDATE .. SET (a, b) = (..).

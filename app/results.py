@@ -1,6 +1,6 @@
 """One side of a job's outcomes (successful or failed records), a page at a time.
 
-Outcomes live in their chunk rows as JSON arrays in record order; a page is cut after
+Outcomes live in their chunk rows as JSON arrays (stored as bytes) in record order; a page is cut after
 the last record ``index`` a client has seen (a keyset, not an offset). Chunks commit in
 any order, so a client paging while the job runs may pass records that commit later: the
 list is complete once the job has ended.
@@ -20,7 +20,8 @@ def outcomes_page(conn: psycopg.Connection, job_id: str, side: str, *, after_ind
     if side not in SIDES:
         raise ValueError(f"side must be one of {SIDES}")
     query = sql.SQL(
-        "SELECT e.value FROM batch_chunks c CROSS JOIN LATERAL json_array_elements(c.{side}) e"
+        "SELECT e.value FROM batch_chunks c"
+        " CROSS JOIN LATERAL json_array_elements(convert_from(c.{side}, 'UTF8')::json) e"
         " WHERE c.job_id = %s AND c.done_at IS NOT NULL"
         # Chunks wholly at or before the cursor are skipped without reading their arrays.
         " AND c.first_index + c.record_count - 1 > %s"

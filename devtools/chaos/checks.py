@@ -111,9 +111,11 @@ def check_job(conn: psycopg.Connection, job: SubmittedJob, figures: Figures
         return None
     status, finished, errors, failure = row
     entries = conn.execute(
-        "SELECT s.value, true FROM batch_chunks c, json_array_elements(c.successful) s"
+        "SELECT s.value, true FROM batch_chunks c,"
+        " json_array_elements(convert_from(c.successful, 'UTF8')::json) s"
         " WHERE c.job_id = %s AND c.done_at IS NOT NULL"
-        " UNION ALL SELECT f.value, false FROM batch_chunks c, json_array_elements(c.failed) f"
+        " UNION ALL SELECT f.value, false FROM batch_chunks c,"
+        " json_array_elements(convert_from(c.failed, 'UTF8')::json) f"
         " WHERE c.job_id = %s AND c.done_at IS NOT NULL", (job.job_id, job.job_id)).fetchall()
     seen = Counter(entry["index"] for entry, _ in entries)
     twice = sum(n - 1 for n in seen.values() if n > 1)

@@ -27,14 +27,15 @@ def with_database(url: str, name: str) -> str:
 
 
 @contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """Create and migrate a new database on the server; drop it afterwards."""
+def fresh_database(server_url: str, *, migrate: bool = True) -> Iterator[str]:
+    """Create (and migrate, unless told not to) a new database on the server; drop it after."""
     name = f"batchq_test_{secrets.token_hex(4)}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = with_database(server_url, name)
     try:
-        migrations.upgrade(url)
+        if migrate:
+            migrations.upgrade(url)
         yield url
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 
 import psycopg
 import pytest
 
-from app import migrations, tenants
+from psycopg.types.json import Json
+
+from app import jobs, migrations, tenants
+from app.results import outcomes_page
 from tests.support.databases import fresh_database
 
 
@@ -24,6 +28,30 @@ def test_upgrade_twice_and_concurrently_applies_each_file_once(servers):
         with psycopg.connect(url) as conn:
             versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
         assert versions == [m.version for m in migrations.discover()]
+
+
+def test_json_stored_before_0007_reads_back_the_same_after_it(servers, tmp_path):
+    for migration in migrations.MIGRATIONS_DIR.glob("000[1-6]_*.sql"):
+        shutil.copy(migration, tmp_path)
+    records = [{"customerId": "c-1", "name": "Zoë", "custom": {"n": 1}}]
+    outcomes = [{"customerId": "c-1", "index": 0, "message": "Customer created successfully"}]
+    with fresh_database(servers.database_url, migrate=False) as url:
+        migrations.upgrade(url, tmp_path)
+        with psycopg.connect(url) as conn:
+            tenant_id = tenants.ensure_tenant(conn, "before-0007")
+            job_id = jobs.new_job_id()
+            conn.execute("INSERT INTO batch_jobs (id, tenant_id, operation, total_count)"
+                         " VALUES (%s, %s, 'customers', 1)", (job_id, tenant_id))
+            conn.execute("INSERT INTO batch_job_records VALUES (%s, %s)", (job_id, Json(records)))
+            conn.execute("INSERT INTO batch_chunks (job_id, chunk_no, first_index, record_count,"
+                         " finished_count, successful, failed, done_at)"
+                         " VALUES (%s, 0, 0, 1, 1, %s, '[]', now())", (job_id, Json(outcomes)))
+        assert migrations.upgrade(url) == ["0007_json_as_bytes"]
+        with psycopg.connect(url) as conn:
+            assert jobs.job_records(conn, job_id) == records
+            (chunk,) = jobs.done_chunks(conn, job_id)
+            assert (chunk.successful, chunk.failed) == (outcomes, [])
+            assert outcomes_page(conn, job_id, "successful", after_index=-1, limit=5) == outcomes
 
 
 def test_discover_refuses_badly_named_files(tmp_path):
