@@ -50,11 +50,12 @@ def enqueue_job(celery: Celery, job_id: str) -> bool:
         return False
 
 
-def enqueue_chunks(celery: Celery, job_id: str, chunk_nos: Iterable[int]) -> None:
-    """Send one message per chunk."""
+def enqueue_chunks(celery: Celery, job_id: str, chunk_nos: Iterable[int], *,
+                   countdown: float | None = None) -> None:
+    """Send one message per chunk (to run ``countdown`` seconds from now, if given)."""
     for chunk_no in chunk_nos:
         celery.send_task(PROCESS_CHUNK, args=[job_id, chunk_no],
-                         task_id=chunk_task_id(job_id, chunk_no))
+                         task_id=chunk_task_id(job_id, chunk_no), countdown=countdown)
 
 
 def enqueue_callback(celery: Celery, job_id: str) -> bool:

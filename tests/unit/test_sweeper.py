@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 
@@ -11,23 +10,12 @@ import pytest
 from app import jobs, webhooks
 from workers import engine, sweeper
 from tests.support.factories import customers
-from tests.unit.conftest import read_job, submit_job
+from tests.unit.conftest import read_job, sent, submit_job
 
 
 @pytest.fixture
 def services(make_services):
     return make_services(CHUNK_SIZE="2", STALLED_AFTER_SECONDS="60")
-
-
-def sent(services) -> list[tuple[str, list]]:
-    """Return (task name, args) of the messages waiting in the services' queue, oldest first."""
-    raw = services.redis.lrange(services.config.CELERY_QUEUE, 0, -1)
-    messages = [json.loads(item) for item in reversed(raw)]
-    return [(m["headers"]["task"], json.loads(_body(m))[0]) for m in messages]
-
-
-def _body(message: dict) -> str:
-    return base64.b64decode(message["body"]).decode()
 
 
 def age(services, job_id: str, seconds: int) -> None:
