@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import orjson
@@ -26,7 +27,12 @@ class CalendarDate(fields.Date):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
         if not isinstance(value, str) or not _CALENDAR_DATE.fullmatch(value):
             raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
+        # What fields.Date does for its ISO format, without its generic steps: per record
+        # and per date field, they cost more than the parse.
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
 
 
 class StrictBoolean(fields.Boolean):
@@ -38,6 +44,8 @@ class StrictBoolean(fields.Boolean):
 
 def json_depth(value: Any) -> int:
     """Return how deeply ``value`` nests objects and arrays (a scalar is 0)."""
+    if type(value) is dict and not any(isinstance(v, _CONTAINERS) for v in value.values()):
+        return 1  # the common case, a flat object: one pass, at C speed
     depth, level = 0, [value]
     while level:
         containers = [v for v in level if isinstance(v, (dict, list))]
@@ -46,6 +54,9 @@ def json_depth(value: Any) -> int:
         depth += 1
         level = [child for c in containers for child in (c.values() if isinstance(c, dict) else c)]
     return depth
+
+
+_CONTAINERS = (dict, list)
 
 
 class JsonObjectLimits:
