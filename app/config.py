@@ -191,9 +191,11 @@ class Config:
             "task_acks_late": True,
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,
-            # Flower and `celery events` see tasks as they are sent, start and finish.
+            # Flower and `celery events` see tasks as workers receive, start and finish them.
+            # Not as they are sent: that event is one more Redis publish inside every POST,
+            # and the queue's length (what it would show) is in /metrics and Flower anyway.
             "worker_send_task_events": True,
-            "task_send_sent_event": True,
+            "task_send_sent_event": False,
             "worker_hijack_root_logger": False,
             "beat_schedule": self.beat_schedule(),
             # Beat keeps its schedule in memory: a lost run is repeated by the next one, so
