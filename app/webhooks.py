@@ -73,15 +73,25 @@ def attach(conn: psycopg.Connection, job_id: str, url: str, secret_key_digest: b
                  (job_id, url, secret_key_digest))
 
 
-def notify_job_ended(services: Services, job_id: str) -> None:
-    """Send the job's webhook delivery, if it has a callback not yet delivered (after commit)."""
-    try:
-        with services.db.transaction() as conn:
-            pending = conn.execute("SELECT 1 FROM job_callbacks WHERE job_id = %s"
-                                   " AND delivered_at IS NULL", (job_id,)).fetchone()
-    except psycopg.Error as error:
-        log.warning("webhook of job %s not looked up: %s", job_id, error)
-        return
+def callback_pending(conn: psycopg.Connection, job_id: str) -> bool:
+    """Return whether the job has a callback not yet delivered."""
+    return conn.execute("SELECT 1 FROM job_callbacks WHERE job_id = %s AND delivered_at IS NULL",
+                        (job_id,)).fetchone() is not None
+
+
+def notify_job_ended(services: Services, job_id: str, *, pending: bool | None = None) -> None:
+    """Send the job's webhook delivery, if it has a callback not yet delivered (after commit).
+
+    ``pending`` is what ``callback_pending`` answered in the transaction that ended the job,
+    if the caller asked there; otherwise it is looked up here.
+    """
+    if pending is None:
+        try:
+            with services.db.transaction() as conn:
+                pending = callback_pending(conn, job_id)
+        except psycopg.Error as error:
+            log.warning("webhook of job %s not looked up: %s", job_id, error)
+            return
     if pending:
         queue.enqueue_callback(services.celery, job_id)
 

@@ -104,10 +104,12 @@ def finish_job(services: Services, job_id: str) -> bool:
     """Complete the job if all its chunks are applied; return True if it completed now."""
     with services.db.transaction() as conn:
         completed = jobs.finish_if_done(conn, job_id)
+        # Asked here, not in a transaction of its own: one fewer per job.
+        pending = completed and webhooks.callback_pending(conn, job_id)
     if completed:
         log.info("job %s completed", job_id)
         _quietly(services.progress.forget, job_id)
-        webhooks.notify_job_ended(services, job_id)
+        webhooks.notify_job_ended(services, job_id, pending=pending)
     return completed
 
 
