@@ -33,7 +33,19 @@ def celery_init_app(app: Flask, config: Config) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     _connect_metrics(config.WORKER_METRICS_PORT)
+    _connect_niceness(config.WORKER_NICENESS)
     return celery
+
+
+def _connect_niceness(increment: int) -> None:
+    """In each worker pool process: lower its CPU priority by ``increment`` (see the config)."""
+    from celery.signals import worker_process_init
+
+    def lower_priority(**_: object) -> None:
+        if increment:
+            os.nice(increment)
+
+    worker_process_init.connect(lower_priority, weak=False, dispatch_uid="batchq-niceness")
 
 
 def _connect_metrics(port: int) -> None:

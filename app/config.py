@@ -21,7 +21,8 @@ class ConfigError(RuntimeError):
     """A setting is missing or cannot be parsed."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0,
+         maximum: int | None = None) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -31,6 +32,8 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 
@@ -125,6 +128,10 @@ class Config:
         # A worker started with this set serves its machine's metrics at :PORT/metrics (for
         # machines with no web process beside the workers); 0 serves none.
         self.WORKER_METRICS_PORT = _int(env, "WORKER_METRICS_PORT", 0)
+        # Added to the CPU niceness of each worker pool process. Where the web shares cores
+        # with the workers, the requests then come first and a batch takes what is left;
+        # on a machine of workers alone nothing competes, so it changes nothing. 0 is off.
+        self.WORKER_NICENESS = _int(env, "WORKER_NICENESS", 10, maximum=19)
         self.CELERY_QUEUE = env.get("CELERY_QUEUE", "batch").strip() or "batch"
 
         # Points per currency unit, for tenants without a rule of their own

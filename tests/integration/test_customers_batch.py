@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import psutil
 import pytest
 
 from schemas.jobs import JobStatusSchema
@@ -232,3 +233,12 @@ def test_two_jobs_upserting_overlapping_customers_at_once(api, db):
     assert {names[f"overlap-{i:04d}"] for i in range(300)} == {"first"}
     assert {names[f"overlap-{i:04d}"] for i in range(600, 900)} == {"second"}
     assert set(names[f"overlap-{i:04d}"] for i in range(300, 600)) <= {"first", "second"}
+
+
+def test_worker_pool_processes_yield_the_cores_to_the_web(live_service):
+    for worker in live_service.processes["worker"]:
+        main = psutil.Process(worker.pid)
+        pool = main.children()
+        assert pool, "the worker has no pool processes"
+        # WORKER_NICENESS, 10 by default, on top of the worker's own niceness.
+        assert {child.nice() for child in pool} == {min(main.nice() + 10, 19)}

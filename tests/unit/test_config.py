@@ -22,7 +22,8 @@ def test_defaults_and_overrides():
 
 
 @pytest.mark.parametrize(("name", "value", "fragment"), [
-    ("CHUNK_SIZE", "many", "whole number"), ("CHUNK_SIZE", "0", "at least 1")])
+    ("CHUNK_SIZE", "many", "whole number"), ("CHUNK_SIZE", "0", "at least 1"),
+    ("WORKER_NICENESS", "20", "at most 19")])
 def test_bad_values_are_named(name, value, fragment):
     with pytest.raises(ConfigError, match=f"{name} must be .*{fragment}|{name}.*{fragment}"):
         Config({**SERVERS, name: value})
