@@ -8,18 +8,20 @@ its time series comes from the chunks' commit times.
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import os
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import orjson
 import psycopg
 
 from app import tenants
 from bench.results import Run
-from tests.support.client import ApiClient
+from tests.support.client import PREFIX, ApiClient
 from tests.support.service import LiveService, service_environment, wait_until
 
 FINAL = ("completed", "failed", "stopped")
@@ -68,6 +70,28 @@ class WorkerPool:
         self.service.stop(self._process)
 
 
+class KeepAliveClient:
+    """POSTs over one persistent connection, with the standard library's bare client.
+
+    A load generator's CPU is taken from the cores the service runs on: this one spends a
+    quarter of what ``requests`` does per 260 KB POST (0.5 against 1.8 ms here).
+    """
+
+    def __init__(self, client: ApiClient) -> None:
+        parts = urlsplit(client.base_url)
+        self._connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        self._headers = {**JSON, "APIKey": client.api_key, "SecretKey": client.secret_key}
+
+    def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """POST ``body`` to ``PREFIX + path``; return the status and the answer's body."""
+        self._connection.request("POST", PREFIX + path, body=body, headers=self._headers)
+        response = self._connection.getresponse()
+        return response.status, response.read()
+
+    def close(self) -> None:
+        self._connection.close()
+
+
 @dataclass
 class Load:
     """What the clients saw during one run."""
@@ -87,16 +111,17 @@ def drive(client: ApiClient, batches: list[list[dict]], *, clients: int, name: s
     posted = threading.Event()
 
     def post_all() -> None:
-        own = ApiClient(client.base_url, client.api_key, client.secret_key, client.tenant_id)
+        own = KeepAliveClient(client)
         while (number := next(next_body)) < len(bodies):
             began = time.perf_counter()
-            response = own.request("POST", "/batch/customers", data=bodies[number], headers=JSON)
+            status, answer = own.post("/batch/customers", bodies[number])
             elapsed = (time.perf_counter() - began) * 1000
-            if response.status_code != 202:
-                raise RuntimeError(f"POST answered {response.status_code}: {response.text[:300]}")
+            if status != 202:
+                raise RuntimeError(f"POST answered {status}: {answer[:300]!r}")
             with lock:
                 load.post_ms.append(elapsed)
-                load.job_ids[number] = response.json()["jobId"]
+                load.job_ids[number] = orjson.loads(answer)["jobId"]
+        own.close()
 
     started = time.time()
     posters = [threading.Thread(target=post_all, name=f"client-{n}") for n in range(clients)]
