@@ -14,6 +14,7 @@ error messages. Rules and messages are therefore written in one place only: the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -158,27 +159,19 @@ def _passes(validator: Callable[[Any], Any], value: Any) -> bool:
     return True
 
 
-def _plain_email(validator: validate.Email) -> Callable[[str], bool]:
-    """Return a test that is True only for addresses ``validator`` accepts.
-
-    marshmallow's own expressions, minus its error message (which it formats before every
-    check) and its IDNA retry: an address this refuses goes to the validator itself.
-    """
-    user_regex, domain_regex = validator.USER_REGEX, validator.DOMAIN_REGEX
-    whitelist = validator.DOMAIN_WHITELIST
-
-    def accepted(value: str) -> bool:
-        user, at, domain = value.rpartition("@")
-        return bool(at and user_regex.match(user)
-                    and (domain in whitelist or domain_regex.match(domain)))
-    return accepted
+# Plain ASCII addresses, the common case: a strict subset of what validate.Email accepts (its
+# dot-atom user part and its domain labels, restricted to ASCII), checked in a fraction of
+# the time its Unicode-wide expressions take. Anything else goes to the validator itself.
+PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,6}")
 
 
 def _validator_check(validators: list) -> Callable[[Any], bool]:
     """Return a function telling whether a value passes every validator, as marshmallow runs them.
 
     Length, OneOf and Email, the common ones, are checked inline; any other validator (and
-    an address the inline Email test doubts) is called.
+    an address that is not a plain ASCII one) is called.
     """
     inline: list[Callable[[Any], bool]] = []
     called = []
@@ -190,9 +183,8 @@ def _validator_check(validators: list) -> Callable[[Any], bool]:
         elif type(validator) is validate.OneOf:
             inline.append(lambda v, choices=validator.choices: v in choices)
         elif type(validator) is validate.Email:
-            plain = _plain_email(validator)
-            inline.append(lambda v, plain=plain, validator=validator:
-                          plain(v) or _passes(validator, v))
+            inline.append(lambda v, validator=validator:
+                          PLAIN_EMAIL.fullmatch(v) is not None or _passes(validator, v))
         else:
             called.append(validator)
 
