@@ -14,6 +14,7 @@ error messages. Rules and messages are therefore written in one place only: the 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -107,6 +108,15 @@ def _field_loader(field: fields.Field, key: str) -> FieldLoader:
     check = _validator_check(field.validators)
     allow_none = field.allow_none
     kind = type(field)
+    bounds = _length_bounds(field.validators)
+    if kind is fields.String and bounds is not None:
+        # Most text fields: a length, or no rule at all, compared in place (no call per check).
+        low, high = bounds
+        def load_text(value, record):
+            if type(value) is str:
+                return value if low <= len(value) <= high else _REFUSE
+            return None if value is None and allow_none else _REFUSE
+        return load_text
     if kind in (fields.String, fields.Email):
         def load_string(value, record):
             if type(value) is str:
@@ -145,6 +155,17 @@ def _field_loader(field: fields.Field, key: str) -> FieldLoader:
         except ValidationError:
             return _REFUSE
     return load_other
+
+
+def _length_bounds(validators: list) -> tuple[int, float] | None:
+    """Return (min, max) if the validators are one Length (or none), else None."""
+    if not validators:
+        return 0, math.inf
+    if len(validators) == 1 and type(validators[0]) is validate.Length \
+            and validators[0].equal is None:
+        low, high = validators[0].min, validators[0].max
+        return (0 if low is None else low), (math.inf if high is None else high)
+    return None
 
 
 def _accept(value: Any) -> bool:
