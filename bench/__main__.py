@@ -13,7 +13,7 @@ import psycopg
 from app import tenants
 from bench import data, report
 from bench.cpu import CpuMeter
-from bench.environment import machine_facts, private_environment
+from bench.environment import machine_facts, private_environment, settle
 from bench.limit import upsert_directly
 from bench.memory import MemorySampler, mib, worker_children_rss
 from bench.naive import run_naive
@@ -90,6 +90,7 @@ def _limit(env, inserts: list[list[dict]], updates: list[list[dict]]) -> dict[st
     meter = CpuMeter(env.database_url)
     with psycopg.connect(env.database_url) as conn:  # opened first: its backend is measured
         for key, batches in (("limit_inserts", inserts), ("limit_updates", updates)):
+            settle(env.database_url)
             before = meter.snapshot()
             runs[key] = upsert_directly(conn, tenant_id, batches, key.replace("_", " "))
             runs[key].extra["cpu_ms_per_1000"] = meter.per_thousand(before, runs[key].records)
@@ -108,6 +109,7 @@ def _service(settings: Settings, env, service, inserts, updates) -> tuple[dict, 
         for key, batches in (("service_inserts", inserts), ("service_updates", updates)):
             log.info("the service: %s, %d POSTs from %d clients", key, len(batches),
                      settings.clients)
+            settle(env.database_url)
             before = meter.snapshot()
             run, load = drive(client, batches, clients=settings.clients,
                               name=key.replace("_", " "), database_url=env.database_url)
@@ -132,6 +134,7 @@ def _scale(settings: Settings, env, service) -> dict[str, Run]:
         with WorkerPool(service, processes) as pool:
             client = new_tenant(env.database_url, service.base_url, key)
             meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
+            settle(env.database_url)
             before = meter.snapshot()
             runs[key], _ = drive(client, batches, clients=settings.clients,
                                  name=f"{processes} worker process(es)",

@@ -44,6 +44,21 @@ def private_environment(run_dir: Path = ROOT / ".run" / "bench") -> Iterator[Env
         yield Environment(database_url, redis_url)
 
 
+def settle(database_url: str) -> None:
+    """Start a phase from a clean database: vacuumed, analysed and checkpointed.
+
+    Otherwise a phase pays for the one before it: autovacuum cleaning the previous phase's
+    dead rows is counted among the database's backends, and a checkpoint of its writes
+    takes the cores from under the phase being measured.
+    """
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+        try:
+            conn.execute("CHECKPOINT")
+        except psycopg.errors.InsufficientPrivilege:
+            pass  # a role without pg_checkpoint: the vacuum alone must do
+
+
 def machine_facts(environment: Environment) -> dict:
     """Return what the figures depend on: CPU, memory, server and library versions."""
     with psycopg.connect(environment.database_url) as conn:
