@@ -14,7 +14,7 @@ import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import psycopg
 from marshmallow import Schema
@@ -25,16 +25,16 @@ if TYPE_CHECKING:
     from app.config import Config
 
 
-@dataclass(frozen=True)
-class ValidRecord:
+# ValidRecord and Outcome are named tuples, not frozen dataclasses: a chunk makes one of
+# each per record, and a named tuple is built in half the time.
+class ValidRecord(NamedTuple):
     """A record that passed its schema: its position in the request and its loaded data."""
 
     index: int
     data: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What happened to one record: applied (``ok``) or not, with its message.
 
     ``details`` are extra fields of a successful record's entry (e.g. the balance a balance
