@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import psycopg
 
-from app.customers import create_missing_customers, known_customers
+from app.customers import known_customers
 from workers import ledger
 from workers.ledger import Entry, Posting
 from workers.operations import ChunkContext, Outcome, ValidRecord
@@ -17,12 +18,18 @@ ID_FIELDS = {"order": "orderId", "cashback": "transactionId", "redemption": "tra
 
 
 def outcome_of(entry: Entry, posting: Posting, applied: Callable[[Posting], str], *,
-               amount_field: str = "points") -> Outcome:
-    """Return the outcome of ``entry``: ``applied(posting)`` words a success."""
+               amount_field: str = "points",
+               already_applied: Callable[[Posting], str] | None = None) -> Outcome:
+    """Return the outcome of ``entry``: ``applied(posting)`` words a success.
+
+    ``already_applied(posting)``, if given, words a repeat instead of the usual message.
+    """
     noun, id_field = entry.source, ID_FIELDS[entry.source]
     if posting.status == "applied":
         return Outcome(entry.index, True, applied(posting), posting.details())
     if posting.status == "already_applied":
+        if already_applied is not None:
+            return Outcome(entry.index, True, already_applied(posting), posting.details())
         earlier = posting.earlier
         where = (f"record {earlier.record_index} of job {earlier.job_id}" if earlier
                  else "an earlier record")
@@ -49,21 +56,30 @@ def unknown_customer_outcome(record: ValidRecord) -> Outcome:
                    "(POST /batch/customers).")
 
 
+def unknown_customer_outcomes(conn: psycopg.Connection, context: ChunkContext,
+                              records: Sequence[ValidRecord]) -> dict[int, Outcome]:
+    """Return, by index, the failure of each record naming a customer the tenant lacks."""
+    known = known_customers(conn, context.tenant_id, (r.data["customerId"] for r in records))
+    return {r.index: unknown_customer_outcome(r) for r in records
+            if r.data["customerId"] not in known}
+
+
 def post_records(conn: psycopg.Connection, context: ChunkContext,
                  records: Sequence[ValidRecord], entry_of: Callable[[ValidRecord], Entry],
-                 applied: Callable[[Posting], str], *, create_customers: bool,
-                 amount_field: Callable[[ValidRecord], str] = lambda r: "points"
+                 applied: Callable[[ValidRecord, Posting], str], *,
+                 refused: Mapping[int, Outcome],
+                 amount_field: Callable[[ValidRecord], str] = lambda r: "points",
+                 already_applied: Callable[[ValidRecord, Posting], str] | None = None
                  ) -> list[Outcome]:
-    """Post one ledger entry per record; unknown customers are created, or fail the record."""
-    ids = [r.data["customerId"] for r in records]
-    if create_customers:
-        create_missing_customers(conn, context.tenant_id, ids)
-        known = set(ids)
-    else:
-        known = known_customers(conn, context.tenant_id, ids)
-    entries = {r.index: entry_of(r) for r in records if r.data["customerId"] in known}
+    """Post one ledger entry per record, except the ``refused`` ones (their outcome by index).
+
+    ``applied`` and ``already_applied`` word a record's success as ``outcome_of`` does.
+    """
+    entries = {r.index: entry_of(r) for r in records if r.index not in refused}
     postings = ledger.post(conn, context.tenant_id, context.job_id, list(entries.values()))
-    return [outcome_of(entries[r.index], postings[r.index], applied,
-                       amount_field=amount_field(r))
-            if r.index in entries else unknown_customer_outcome(r)
+    return [refused[r.index] if r.index in refused else
+            outcome_of(entries[r.index], postings[r.index], partial(applied, r),
+                       amount_field=amount_field(r),
+                       already_applied=(partial(already_applied, r) if already_applied
+                                        else None))
             for r in records]

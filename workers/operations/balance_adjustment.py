@@ -15,7 +15,7 @@ import psycopg
 from schemas.points import balance_adjustment_schema
 from workers.ledger import Entry
 from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
-from workers.outcomes import post_records
+from workers.outcomes import post_records, unknown_customer_outcomes
 
 
 def apply_balance_adjustment(conn: psycopg.Connection, context: ChunkContext,
@@ -29,8 +29,9 @@ def apply_balance_adjustment(conn: psycopg.Connection, context: ChunkContext,
 
     return post_records(
         conn, context, records, entry_of,
-        lambda p: f"Balance adjusted successfully by {p.points:+d} points",
-        create_customers=False, amount_field=lambda r: "amount")
+        lambda _, p: f"Balance adjusted successfully by {p.points:+d} points",
+        refused=unknown_customer_outcomes(conn, context, records),
+        amount_field=lambda r: "amount")
 
 
 OPERATION = register(Operation(

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import psycopg
 
+from app.customers import create_missing_customers
 from app.points_rules import tenant_rule
 from schemas.points import cashback_schema
 from workers.ledger import Entry
@@ -26,9 +27,10 @@ def apply_cashback(conn: psycopg.Connection, context: ChunkContext,
         return Entry(record.index, data["customerId"], "cashback", data["transactionId"],
                      rule.points_earned(data["amount"]), occurred_at=data["transactionTime"])
 
+    create_missing_customers(conn, context.tenant_id, (r.data["customerId"] for r in records))
     return post_records(conn, context, records, entry_of,
-                        lambda p: f"Cashback awarded successfully: {p.points} points",
-                        create_customers=True)
+                        lambda _, p: f"Cashback awarded successfully: {p.points} points",
+                        refused={})
 
 
 OPERATION = register(Operation(

@@ -19,9 +19,9 @@ from psycopg.types.json import Jsonb
 from app.customers import create_missing_customers
 from app.points_rules import tenant_rule
 from schemas.orders import order_schema
-from workers import ledger
+from workers.ledger import Entry
 from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
-from workers.outcomes import outcome_of
+from workers.outcomes import post_records
 
 _DETAILS = ("totalPrice", "totalDiscount", "totalShipping", "totalTax")
 
@@ -50,29 +50,28 @@ def apply_orders(conn: psycopg.Connection, context: ChunkContext,
         [Jsonb({k: _plain(d[k]) for k in _DETAILS if k in d}) for d in data],
     )).fetchall())
     rule = tenant_rule(conn, context.tenant_id, context.config.default_points_rule())
-    entries = {r.index: ledger.Entry(r.index, r.data["customerId"], "order", r.data["orderId"],
-                                     rule.points_earned(r.data["totalPaid"]), must_match=False,
-                                     occurred_at=r.data["orderDate"])
-               for r in records if r.data["orderId"] in created}
-    postings = ledger.post(conn, context.tenant_id, context.job_id, list(entries.values()))
-    outcomes = []
-    for record in records:
-        order_id = record.data["orderId"]
-        if order_id not in created:
-            outcomes.append(Outcome(record.index, False,
-                                    f"orderId: Order {order_id!r} belongs to another customer; "
-                                    "an order's customer cannot change."))
-            continue
-        verb = "created" if created[order_id] else "updated"
-        outcome = outcome_of(entries[record.index], postings[record.index],
-                             lambda p: f"Order {verb} successfully; {p.points} points awarded")
-        if postings[record.index].status == "already_applied":
-            # Updating an order is the normal case here, not a repeat: say it so.
-            outcome = Outcome(record.index, True,
-                              f"Order {verb} successfully; its points were awarded before",
-                              outcome.details)
-        outcomes.append(outcome)
-    return outcomes
+
+    def entry_of(record: ValidRecord) -> Entry:
+        order = record.data
+        return Entry(record.index, order["customerId"], "order", order["orderId"],
+                     rule.points_earned(order["totalPaid"]), must_match=False,
+                     occurred_at=order["orderDate"])
+
+    def verb(record: ValidRecord) -> str:
+        return "created" if created[record.data["orderId"]] else "updated"
+
+    # The upsert leaves out an order stored for another customer: it earns nothing.
+    refused = {r.index: Outcome(r.index, False,
+                                f"orderId: Order {r.data['orderId']!r} belongs to another "
+                                "customer; an order's customer cannot change.")
+               for r in records if r.data["orderId"] not in created}
+    return post_records(
+        conn, context, records, entry_of,
+        lambda r, p: f"Order {verb(r)} successfully; {p.points} points awarded",
+        refused=refused,
+        # Updating an order is the normal case here, not a repeat: say it so.
+        already_applied=lambda r, _: f"Order {verb(r)} successfully; its points were "
+                                     "awarded before")
 
 
 def _plain(value: Any) -> Any:

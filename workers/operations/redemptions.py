@@ -15,7 +15,7 @@ from app.points_rules import tenant_rule
 from schemas.points import redemption_schema
 from workers.ledger import Entry
 from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
-from workers.outcomes import post_records
+from workers.outcomes import post_records, unknown_customer_outcomes
 
 
 def apply_redemptions(conn: psycopg.Connection, context: ChunkContext,
@@ -32,8 +32,8 @@ def apply_redemptions(conn: psycopg.Connection, context: ChunkContext,
 
     return post_records(
         conn, context, records, entry_of,
-        lambda p: f"Points redeemed successfully: {-p.points} points",
-        create_customers=False,
+        lambda _, p: f"Points redeemed successfully: {-p.points} points",
+        refused=unknown_customer_outcomes(conn, context, records),
         amount_field=lambda r: "points" if _in_points(r.data) else "amount")
 
 

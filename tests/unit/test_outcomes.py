@@ -1,0 +1,47 @@
+"""post_records on real PostgreSQL: refused records post nothing, repeats can be reworded."""
+
+from __future__ import annotations
+
+import psycopg
+
+from app.config import Config
+from workers.ledger import Entry
+from workers.operations import ChunkContext, Outcome, ValidRecord
+from workers.outcomes import post_records, unknown_customer_outcomes
+
+
+def credit(record: ValidRecord) -> Entry:
+    return Entry(record.index, record.data["customerId"], "cashback",
+                 record.data["transactionId"], 10)
+
+
+def test_refused_records_keep_their_outcome_and_post_nothing(database_url, redis_url,
+                                                            unit_tenant, db):
+    context = ChunkContext(unit_tenant, "job", Config({"DATABASE_URL": database_url,
+                                                       "REDIS_URL": redis_url}))
+    records = [ValidRecord(0, {"customerId": "kept", "transactionId": "t0"}),
+               ValidRecord(1, {"customerId": "kept", "transactionId": "t1"})]
+    refusal = Outcome(1, False, "transactionId: refused for this test")
+    with psycopg.connect(database_url) as conn:
+        first = post_records(conn, context, records, credit,
+                             lambda r, p: f"{r.data['transactionId']}: {p.points}",
+                             refused={1: refusal})
+        again = post_records(conn, context, records[:1], credit, lambda r, p: "applied",
+                             refused={}, already_applied=lambda r, p: f"again {r.index}")
+    assert [(o.ok, o.message) for o in first] == [(True, "t0: 10"), (False, refusal.message)]
+    assert (again[0].ok, again[0].message, again[0].details["alreadyApplied"]) == (
+        True, "again 0", True)
+    assert db.execute("SELECT source_id FROM points_ledger WHERE tenant_id = %s",
+                      (unit_tenant,)).fetchall() == [("t0",)]
+
+
+def test_unknown_customers_are_refused_by_index(database_url, redis_url, unit_tenant, db):
+    db.execute("INSERT INTO customers (tenant_id, customer_id, profile) VALUES (%s, 'known', '{}')",
+               (unit_tenant,))
+    context = ChunkContext(unit_tenant, "job", Config({"DATABASE_URL": database_url,
+                                                       "REDIS_URL": redis_url}))
+    records = [ValidRecord(4, {"customerId": "known"}), ValidRecord(7, {"customerId": "nobody"})]
+    with psycopg.connect(database_url) as conn:
+        refused = unknown_customer_outcomes(conn, context, records)
+    assert list(refused) == [7]
+    assert refused[7].message.startswith("customerId: No customer 'nobody'")
