@@ -5,6 +5,7 @@ be unique within one request, and how a chunk of valid records is applied in the
 transaction. The job machinery (chunking, stop, retries, progress) is the same for all.
 An operation's ``apply`` gets a ``ChunkContext`` (tenant, job, settings) rather than loose
 arguments, so an operation needing more of its surroundings changes no other signature.
+It also holds what is read once per chunk, however often the chunk's records are applied.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import psycopg
 from marshmallow import Schema
 
+from app.points_rules import PointsRule, tenant_rule
 from schemas.fastpath import FastLoader
 
 if TYPE_CHECKING:
@@ -54,6 +56,17 @@ class ChunkContext:
     tenant_id: int
     job_id: str
     config: Config
+    _points_rule: PointsRule | None = field(default=None, init=False, repr=False,
+                                            compare=False)
+
+    def points_rule(self, conn: psycopg.Connection) -> PointsRule:
+        """Return the tenant's points rule, read from the database on the first call only."""
+        # A chunk whose set-based apply fails is applied again one record at a time: one
+        # read serves every attempt, and all the chunk's records get the same rule.
+        if self._points_rule is None:
+            object.__setattr__(self, "_points_rule", tenant_rule(
+                conn, self.tenant_id, self.config.default_points_rule()))
+        return self._points_rule
 
 
 ApplyChunk = Callable[[psycopg.Connection, ChunkContext, Sequence[ValidRecord]], list[Outcome]]

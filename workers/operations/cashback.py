@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import psycopg
 
 from app.customers import create_missing_customers
-from app.points_rules import tenant_rule
 from schemas.points import cashback_schema
 from workers.ledger import Entry
 from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
@@ -20,7 +19,7 @@ from workers.outcomes import post_records
 def apply_cashback(conn: psycopg.Connection, context: ChunkContext,
                    records: Sequence[ValidRecord]) -> list[Outcome]:
     """Award each purchase's points once."""
-    rule = tenant_rule(conn, context.tenant_id, context.config.default_points_rule())
+    rule = context.points_rule(conn)
 
     def entry_of(record: ValidRecord) -> Entry:
         data = record.data

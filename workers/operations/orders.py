@@ -17,7 +17,6 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from app.customers import create_missing_customers
-from app.points_rules import tenant_rule
 from schemas.orders import order_schema
 from workers.ledger import Entry
 from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
@@ -49,7 +48,7 @@ def apply_orders(conn: psycopg.Connection, context: ChunkContext,
         [d["orderDate"] for d in data], [d["totalPaid"] for d in data],
         [Jsonb({k: _plain(d[k]) for k in _DETAILS if k in d}) for d in data],
     )).fetchall())
-    rule = tenant_rule(conn, context.tenant_id, context.config.default_points_rule())
+    rule = context.points_rule(conn)
 
     def entry_of(record: ValidRecord) -> Entry:
         order = record.data

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import psycopg
 
-from app.points_rules import tenant_rule
 from schemas.points import redemption_schema
 from workers.ledger import Entry
 from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
@@ -21,7 +20,7 @@ from workers.outcomes import post_records, unknown_customer_outcomes
 def apply_redemptions(conn: psycopg.Connection, context: ChunkContext,
                       records: Sequence[ValidRecord]) -> list[Outcome]:
     """Spend each redemption's points once, if the balance covers them."""
-    rule = tenant_rule(conn, context.tenant_id, context.config.default_points_rule())
+    rule = context.points_rule(conn)
 
     def entry_of(record: ValidRecord) -> Entry:
         data = record.data
