@@ -7,7 +7,6 @@ jitter. POSTs carry an ``Idempotency-Key``, so sending one again never creates a
 
 from __future__ import annotations
 
-import email.utils
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +15,8 @@ from typing import Any
 
 import httpx
 import orjson
+
+from batchq_cli.retry_after import retry_after_seconds
 
 PREFIX = "/api/v4.0/integrations"
 RETRY_STATUSES = (429, 503)
@@ -47,22 +48,6 @@ class RetryPolicy:
             return min(retry_after, self.retry_after_max)
         step = min(self.backoff_max, self.backoff_base * 2 ** attempt)
         return step / 2 + random.uniform(0, step / 2)
-
-
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    """Return the response's Retry-After in seconds (a number or an HTTP date), if any."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
 
 
 class BatchClient:

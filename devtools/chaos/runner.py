@@ -25,6 +25,7 @@ import psycopg
 import redis
 import requests
 
+from batchq_cli.retry_after import retry_after_seconds
 from devtools.chaos.checks import FINAL, Figures, SubmittedJob, Workload
 from devtools.servers import PrivateServers
 from devtools.service import LiveService, wait_until
@@ -61,7 +62,8 @@ class Api:
                                                 timeout=60, **kwargs)
                 if response.status_code not in (429, 503):
                     return response
-                wait = float(response.headers.get("Retry-After") or delay)
+                retry_after = retry_after_seconds(response)
+                wait = delay if retry_after is None else retry_after
             except requests.ConnectionError:
                 response, wait = None, delay
             if time.monotonic() > deadline:

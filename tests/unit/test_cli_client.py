@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from batchq_cli.client import ApiError, BatchClient, RetryPolicy, retry_after_seconds
+from batchq_cli.client import ApiError, BatchClient, RetryPolicy
+from batchq_cli.retry_after import retry_after_seconds
 from tests.support.receiver import Reply, receiver
 
 CREATED = Reply(202, {"Content-Type": "application/json"}, b'{"jobId": "j1", "status": "queued"}')
