@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,6 +122,21 @@ class LiveService:
                 return False
             return body.get("status") == "ready" and body.get("workers", 0) >= workers
         wait_until(ready, timeout=timeout, interval=0.2, what="the service to be ready")
+
+
+@contextmanager
+def running_service(env: dict[str, str], log_dir: Path,
+                    process_types: tuple[str, ...] = ("web", "worker"),
+                    workers: int = 1) -> Iterator[LiveService]:
+    """Start ``process_types`` from the Procfile, wait until ready, stop them all at the end."""
+    service = LiveService(env=env, log_dir=log_dir)
+    try:
+        for process_type in process_types:
+            service.start(process_type)
+        service.wait_ready(workers=workers)
+        yield service
+    finally:
+        service.stop_all()
 
 
 def process_environment(database_url: str, redis_url: str, **overrides: str) -> dict[str, str]:

@@ -25,7 +25,7 @@ from devtools.chaos.customers import CustomerImport
 from devtools.chaos.ledger import LedgerRun
 from devtools.chaos.runner import FULL_PLAN, Api, Chaos, run
 from devtools.servers import ServerError, private_servers
-from devtools.service import ROOT, LiveService, process_environment, procfile_lines
+from devtools.service import ROOT, process_environment, procfile_lines, running_service
 
 log = logging.getLogger("devtools.chaos")
 
@@ -65,11 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             log_dir.mkdir(parents=True, exist_ok=True)
             subprocess.run(["bash", "-c", procfile_lines()["release"]], cwd=ROOT, env=env,
                            check=True, capture_output=True)
-            service = LiveService(env=env, log_dir=log_dir)
-            try:
-                for process_type in ["web", *["worker"] * args.workers, "beat"]:
-                    service.start(process_type)
-                service.wait_ready(workers=args.workers)
+            process_types = ("web", *["worker"] * args.workers, "beat")
+            with running_service(env, log_dir, process_types, workers=args.workers) as service:
                 with psycopg.connect(database_url) as conn:
                     tenant_id = tenants.ensure_tenant(conn, TENANT)
                 chaos = Chaos(service, servers, database_url,
@@ -77,8 +74,6 @@ def main(argv: list[str] | None = None) -> int:
                               postgres_down_seconds=args.postgres_down)
                 figures = run(chaos, workloads(args), FULL_PLAN, tenant_id,
                               timeout=args.timeout)
-            finally:
-                service.stop_all()
     except ServerError as error:
         log.error("%s", error)
         return 2

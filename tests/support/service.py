@@ -3,30 +3,11 @@ the environment the tests run them with."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 from devtools.service import (ROOT, LiveService, free_port, process_environment, procfile_lines,
-                              wait_until)
+                              running_service, wait_until)
 
 __all__ = ["ROOT", "LiveService", "free_port", "procfile_lines", "running_service",
            "service_environment", "wait_until"]
-
-
-@contextmanager
-def running_service(env: dict[str, str], log_dir: Path,
-                    process_types: tuple[str, ...] = ("web", "worker"),
-                    workers: int = 1) -> Iterator[LiveService]:
-    """Start ``process_types`` from the Procfile, wait until ready, stop them all at the end."""
-    service = LiveService(env=env, log_dir=log_dir)
-    try:
-        for process_type in process_types:
-            service.start(process_type)
-        service.wait_ready(workers=workers)
-        yield service
-    finally:
-        service.stop_all()
 
 
 def service_environment(database_url: str, redis_url: str, **overrides: str) -> dict[str, str]:
