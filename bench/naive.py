@@ -9,9 +9,6 @@ the tasks itself (no HTTP in front), which only flatters it. Its worker is start
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,11 +18,10 @@ from celery import Celery
 from psycopg.types.json import Jsonb
 
 from bench.results import Run
+from devtools.service import LiveService, process_environment, wait_until
 from schemas.customers import customer_schema
-from tests.support.service import wait_until
 from workers.operations.customers import MERGE_ON_CONFLICT
 
-ROOT = Path(__file__).resolve().parents[1]
 QUEUE = "naive"
 UPSERT_ONE = ("INSERT INTO customers AS c (tenant_id, customer_id, profile) VALUES (%s, %s, %s) "
               + MERGE_ON_CONFLICT)
@@ -55,17 +51,16 @@ def upsert_customer(tenant_id: int, record: dict) -> None:
 def run_naive(database_url: str, redis_url: str, tenant_id: int, records: list[dict],
               processes: int, log_path: Path) -> Run:
     """Start a naive worker, send one task per record, wait until all rows exist."""
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "celery", "-A", "bench.naive", "worker", "--loglevel=WARNING",
-               f"--concurrency={processes}", "-Q", QUEUE]
-    with log_path.open("ab") as log:
-        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+    # Started and stopped as the service's processes are; the log is naive-0.log beside log_path.
+    service = LiveService(env=process_environment(database_url, redis_url),
+                          log_dir=log_path.parent)
+    worker = service.launch(log_path.stem, f"celery -A bench.naive worker --loglevel=WARNING"
+                                           f" --concurrency={processes} -Q {QUEUE}")
+    worker_log = worker.log_file.name  # type: ignore[attr-defined]
     sender = Celery("naive-sender", broker=redis_url)
     try:
         wait_until(lambda: sender.control.ping(timeout=0.5), timeout=60, interval=0.2,
-                   what="the naive worker")
+                   what=f"the naive worker (see {worker_log})")
         with psycopg.connect(database_url, autocommit=True) as conn:
             started = time.time()
             for record in records:
@@ -73,19 +68,14 @@ def run_naive(database_url: str, redis_url: str, tenant_id: int, records: list[d
             count = "SELECT count(*) FROM customers WHERE tenant_id = %s"
             def all_rows():
                 if worker.poll() is not None:
-                    raise RuntimeError(f"the naive worker exited; see {log_path}")
+                    raise RuntimeError(f"the naive worker exited; see {worker_log}")
                 return conn.execute(count, (tenant_id,)).fetchone()[0] >= len(records)
             # Generous: even 20 records a second would make it.
             wait_until(all_rows, timeout=60 + len(records) / 20, interval=0.1,
-                       what=f"the naive worker's rows (see {log_path})")
+                       what=f"the naive worker's rows (see {worker_log})")
             seconds = time.time() - started
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        service.stop_all()
         sender.close()
     return Run(name="naive", records=len(records), seconds=seconds, started=started,
                extra={"processes": processes})

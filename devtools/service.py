@@ -62,14 +62,17 @@ class LiveService:
 
     def start(self, process_type: str, **extra_env: str) -> subprocess.Popen:
         """Start one process of ``process_type`` from its Procfile line."""
-        command = procfile_lines()[process_type]
+        return self.launch(process_type, procfile_lines()[process_type], **extra_env)
+
+    def launch(self, name: str, command: str, **extra_env: str) -> subprocess.Popen:
+        """Start ``command`` (a shell line, as a Procfile writes one) as a ``name`` process."""
         env = {**self.env, "PORT": str(self.port), **extra_env}
-        number = len(self.processes.get(process_type, []))
-        log = open(self.log_dir / f"{process_type}-{number}.log", "ab")  # noqa: SIM115 - closed in stop()
+        number = len(self.processes.get(name, []))
+        log = open(self.log_dir / f"{name}-{number}.log", "ab")  # noqa: SIM115 - closed in stop()
         process = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, env=env,
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         process.log_file = log  # type: ignore[attr-defined]
-        self.processes.setdefault(process_type, []).append(process)
+        self.processes.setdefault(name, []).append(process)
         return process
 
     def stop(self, process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
