@@ -2,12 +2,14 @@
 
 The guarantee is the row lock taken in ``jobs.stop_job`` (see ``app.jobs``); revoking the
 job's queued messages and dropping its live counters come after the commit, as tidying, and
-so does the completion webhook, whoever stopped the job.
+so does the completion webhook, whoever stopped the job. Everything the stop needs to read
+is read in its one transaction, after the lock: no chunk can change under it there.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 import redis
 
@@ -17,23 +19,36 @@ from app.services import Services
 log = logging.getLogger(__name__)
 
 
-def stop_job(services: Services, job_id: str, *, tenant_id: int | None, by: str
-             ) -> jobs.StopResult:
+@dataclass(frozen=True)
+class Stopped:
+    """What a stop found: the job after it, whether it was refused, its chunks if asked."""
+
+    job: jobs.Job | None
+    refused: bool = False
+    chunks: list[jobs.DoneChunk] = field(default_factory=list)
+
+
+def stop_job(services: Services, job_id: str, *, tenant_id: int | None, by: str,
+             with_chunks: bool = False) -> Stopped:
     """Stop a queued or running job; ``tenant_id`` None means any tenant's (an operator).
 
     Returns the job as it is after the stop (None if unknown), refused if it had already
-    completed or failed. Once this returns, no record of the job is applied any more.
+    completed or failed, and with ``with_chunks`` its applied chunks. Once this returns, no
+    record of the job is applied any more.
     """
     with services.db.transaction() as conn:
         result = jobs.stop_job(conn, tenant_id, job_id)
         if result.job is None or result.refused:
-            return result
+            return Stopped(result.job, result.refused)
         total_chunks = jobs.chunk_count(conn, job_id)
+        # Asked here, not in transactions of their own: the stop's lock makes both final.
+        pending = webhooks.callback_pending(conn, job_id)
+        chunks = jobs.done_chunks(conn, job_id) if with_chunks else []
     queue.revoke_job(services.celery, job_id, total_chunks)
     try:
         services.progress.forget(job_id)
     except redis.RedisError as error:
         log.warning("live counters of stopped job %s not dropped: %s", job_id, error)
     log.info("job %s stopped by %s", job_id, by)
-    webhooks.notify_job_ended(services, job_id)
-    return result
+    webhooks.notify_job_ended(services, job_id, pending=pending)
+    return Stopped(result.job, chunks=chunks)

@@ -116,17 +116,15 @@ def stop_job(job_id: str) -> Response:
     """Stop the job: no record is applied after this answers, and its counts are final."""
     services = current_services()
     tenant = authenticate_request(services)
-    result = stopping.stop_job(services, job_id, tenant_id=tenant.id, by=f"tenant {tenant.name}")
+    result = stopping.stop_job(services, job_id, tenant_id=tenant.id, by=f"tenant {tenant.name}",
+                               with_chunks=True)
     if result.job is None:
         raise job_not_found(job_id)
     job = result.job
     if result.refused:
         raise ApiError(CONFLICT, f"Job {job_id} is already {job.status}; only a queued or "
                                  "running job can be stopped.")
-    # Stopped: its chunks are final, so reading them after the stop's commit is consistent.
-    with services.db.transaction() as conn:
-        chunks = jobs.done_chunks(conn, job_id)
-    return json_response(status_body(job, title_of(job.operation), chunks))
+    return json_response(status_body(job, title_of(job.operation), result.chunks))
 
 
 def _read_envelope(services: Services) -> list[dict]:
