@@ -64,13 +64,10 @@ def list_jobs(conn: psycopg.Connection, tenant_id: int, where: JobFilter, *,
     # A running job's figures are not on its row yet: sum its committed chunks.
     rows = conn.execute(
         f"SELECT {columns}, live.finished, live.errors FROM batch_jobs j"
-        " LEFT JOIN LATERAL (SELECT sum(c.finished_count)::int AS finished,"
-        "   sum(c.error_count)::int AS errors FROM batch_chunks c"
-        "   WHERE c.job_id = j.id AND c.done_at IS NOT NULL) live ON j.status = 'running'"
+        f" LEFT JOIN LATERAL {jobs.CHUNK_SUMS} live ON j.status = 'running'"
         f" WHERE {' AND '.join(conditions)}"
         " ORDER BY j.created_at DESC, j.id DESC LIMIT %s",
         [*params, limit],
     ).fetchall()
-    return [ListedJob(jobs.Job(*row[:-2]),
-                      (row[-2] or 0, row[-1] or 0) if row[3] == "running" else None)
+    return [ListedJob(jobs.Job(*row[:-2]), (row[-2], row[-1]) if row[3] == "running" else None)
             for row in rows]

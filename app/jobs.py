@@ -190,9 +190,11 @@ def _from_json(stored: bytes | None) -> list[dict] | None:
     return None if stored is None else orjson.loads(stored)
 
 
-# The figures of job ``j`` summed over its applied chunks, for UPDATE .. SET (a, b) = (..).
-_CHUNK_SUMS = ("(SELECT coalesce(sum(c.finished_count), 0), coalesce(sum(c.error_count), 0)"
-               " FROM batch_chunks c WHERE c.job_id = j.id AND c.done_at IS NOT NULL)")
+# The figures of job ``j`` summed over its applied chunks, as (finished, errors): for
+# UPDATE .. SET (a, b) = (..), and for the listing's running jobs.
+CHUNK_SUMS = ("(SELECT coalesce(sum(c.finished_count), 0)::int AS finished,"
+              " coalesce(sum(c.error_count), 0)::int AS errors"
+              " FROM batch_chunks c WHERE c.job_id = j.id AND c.done_at IS NOT NULL)")
 
 
 def finish_if_done(conn: psycopg.Connection, job_id: str) -> bool:
@@ -203,7 +205,7 @@ def finish_if_done(conn: psycopg.Connection, job_id: str) -> bool:
     """
     row = conn.execute(
         "UPDATE batch_jobs j SET status = 'completed', finished_at = now(),"
-        f" (finished_count, error_count) = {_CHUNK_SUMS}"
+        f" (finished_count, error_count) = {CHUNK_SUMS}"
         " WHERE j.id = %s AND j.status = 'running'"
         " AND EXISTS (SELECT 1 FROM batch_chunks c WHERE c.job_id = j.id)"
         " AND NOT EXISTS (SELECT 1 FROM batch_chunks c WHERE c.job_id = j.id AND c.done_at IS NULL)"
@@ -217,7 +219,7 @@ def fail_job(conn: psycopg.Connection, job_id: str, message: str) -> bool:
     """Mark an unfinished job failed with ``message``, keeping the figures it reached."""
     row = conn.execute(
         "UPDATE batch_jobs j SET status = 'failed', finished_at = now(), failure_message = %s,"
-        f" (finished_count, error_count) = {_CHUNK_SUMS}"
+        f" (finished_count, error_count) = {CHUNK_SUMS}"
         " WHERE j.id = %s AND j.status IN ('queued', 'running') RETURNING 1",
         (message, job_id),
     ).fetchone()
@@ -245,7 +247,7 @@ def stop_job(conn: psycopg.Connection, tenant_id: int | None, job_id: str) -> St
         return StopResult(job, refused=True)
     conn.execute(
         "UPDATE batch_jobs j SET status = 'stopped', finished_at = now(),"
-        f" (finished_count, error_count) = {_CHUNK_SUMS}"
+        f" (finished_count, error_count) = {CHUNK_SUMS}"
         " WHERE j.id = %s",
         (job_id,),
     )

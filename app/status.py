@@ -23,12 +23,7 @@ def status_body(job: Job, title: str, chunks: list[DoneChunk],
             "successful": list(chain.from_iterable(c.successful or () for c in chunks)),
             "failed": list(chain.from_iterable(c.failed or () for c in chunks)),
         }
-    body = job_summary(job, title, live_counts)
-    body["response"] = response
-    for optional in ("failureMessage", "resultsPurgedAt"):  # after response, as documented
-        if optional in body:
-            body[optional] = body.pop(optional)
-    return body
+    return _fields(job, title, live_counts, {"response": response})
 
 
 def job_summary(job: Job, title: str, live_counts: tuple[int, int] | None = None) -> dict:
@@ -37,6 +32,12 @@ def job_summary(job: Job, title: str, live_counts: tuple[int, int] | None = None
     ``live_counts`` (finished, errors) stand for a running job's figures, which its row
     does not hold yet; a job that ended has its final figures on its row.
     """
+    return _fields(job, title, live_counts, {})
+
+
+def _fields(job: Job, title: str, live_counts: tuple[int, int] | None,
+            response_field: dict) -> dict:
+    """Return the body's fields in their documented order, ``response_field`` after finishedAt."""
     if job.status == "running":
         finished, errors = live_counts or (0, 0)
     else:
@@ -51,6 +52,7 @@ def job_summary(job: Job, title: str, live_counts: tuple[int, int] | None = None
         "createdAt": iso(job.created_at),
         "startedAt": iso(job.started_at),
         "finishedAt": iso(job.finished_at),
+        **response_field,
     }
     if job.failure_message:
         body["failureMessage"] = job.failure_message
