@@ -144,7 +144,8 @@ class Config:
         self.RATE_LIMIT_WRITES = _rates(env, "RATE_LIMIT_WRITES", "30/second;360 per 30 seconds")
         self.RATE_LIMIT_READS = _rates(env, "RATE_LIMIT_READS", "100/second")
 
-        # An Idempotency-Key names its job at least this long (24 h is the promise).
+        # An Idempotency-Key names its job at least this long (24 h is the promise); the
+        # retention purge deletes it afterwards.
         self.IDEMPOTENCY_KEY_TTL_HOURS = _int(env, "IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=24)
         # Completion webhooks: sent from their own queue so a slow endpoint never delays a
         # chunk; each attempt waits at most WEBHOOK_TIMEOUT_SECONDS, retried with exponential

@@ -4,7 +4,8 @@ The key row is written in the job's own transaction, after the job's rows: a key
 names an uncommitted job. Two identical requests racing both insert; PostgreSQL makes the
 second wait on the first's unique-index entry, then report the conflict, and the second
 undoes its job (a savepoint) and answers with the first one's. A key older than
-``IDEMPOTENCY_KEY_TTL_HOURS`` is treated as unused and taken over.
+``IDEMPOTENCY_KEY_TTL_HOURS`` is treated as unused and taken over; the retention purge
+deletes such keys later (``purge_expired``), outside any request.
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ def submit_once(conn: psycopg.Connection, tenant_id: int, key: str, request_fing
             with conn.transaction():
                 job_id = create_job()
                 if _claim(conn, tenant_id, key, request_fingerprint, job_id, ttl_hours):
-                    _purge_expired(conn, ttl_hours)
                     return Submission(job_id, replayed=False)
                 raise _TakenMeanwhile
         except _TakenMeanwhile:
@@ -85,11 +85,14 @@ def _claim(conn: psycopg.Connection, tenant_id: int, key: str, request_fingerpri
     return row is not None
 
 
-def _purge_expired(conn: psycopg.Connection, ttl_hours: int, batch: int = 100) -> None:
-    """Drop a few expired keys; SKIP LOCKED keeps concurrent submits from queuing here."""
-    conn.execute(
+def purge_expired(conn: psycopg.Connection, ttl_hours: int, limit: int) -> int:
+    """Delete up to ``limit`` keys older than ``ttl_hours``; return how many.
+
+    SKIP LOCKED passes over a key a submit is taking over right now.
+    """
+    return conn.execute(
         "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys"
         " WHERE created_at <= now() - make_interval(hours => %s)"
         " LIMIT %s FOR UPDATE SKIP LOCKED)",
-        (ttl_hours, batch),
-    )
+        (ttl_hours, limit),
+    ).rowcount

@@ -3,32 +3,52 @@
 What goes is what grows with the records: the records as submitted and each chunk's
 outcomes. What stays is the job's row: status, counts and timestamps, so a GET still
 answers how the job went, and says that its per-record results were purged.
+
+The same run deletes Idempotency-Keys past IDEMPOTENCY_KEY_TTL_HOURS: lookups already treat
+them as unused, so deleting them here keeps that work out of every submit's transaction.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from app import jobs
+import psycopg
+
+from app import idempotency, jobs
 from app.services import Services
 
 log = logging.getLogger(__name__)
 
-# Jobs purged per transaction: short transactions, and locks held only briefly.
+# Rows purged per transaction: short transactions, and locks held only briefly.
 BATCH = 200
 
 
 def purge_results(services: Services) -> int:
     """Purge the results of every job that ended over the retention period ago; return how many."""
     days = services.config.RESULT_RETENTION_DAYS
-    purged = 0
-    while True:
-        with services.db.transaction() as conn:
-            ids = jobs.purge_results(conn, days, BATCH)
-        purged += len(ids)
-        if len(ids) < BATCH:
-            break
+    purged = _in_batches(services, lambda conn: len(jobs.purge_results(conn, days, BATCH)))
     if purged:
         log.info("retention: purged the per-record results of %d jobs ended over %d days ago",
                  purged, days)
     return purged
+
+
+def purge_expired_keys(services: Services) -> int:
+    """Delete every Idempotency-Key past its TTL; return how many."""
+    hours = services.config.IDEMPOTENCY_KEY_TTL_HOURS
+    purged = _in_batches(services, lambda conn: idempotency.purge_expired(conn, hours, BATCH))
+    if purged:
+        log.info("retention: deleted %d Idempotency-Keys older than %d hours", purged, hours)
+    return purged
+
+
+def _in_batches(services: Services, purge_batch: Callable[[psycopg.Connection], int]) -> int:
+    """Run ``purge_batch`` a transaction at a time until it purges less than a batch."""
+    purged = 0
+    while True:
+        with services.db.transaction() as conn:
+            count = purge_batch(conn)
+        purged += count
+        if count < BATCH:
+            return purged

@@ -115,5 +115,7 @@ def deliver_callback(self: Task, job_id: str) -> None:
 
 @shared_task(name=PURGE_RESULTS, acks_late=True, soft_time_limit=600, time_limit=660)
 def purge_results() -> None:
-    """Purge the per-record results of jobs that ended long enough ago (run by beat)."""
-    retention.purge_results(current_services())
+    """Purge old jobs' per-record results and expired Idempotency-Keys (run by beat)."""
+    services = current_services()
+    retention.purge_results(services)
+    retention.purge_expired_keys(services)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app import jobs
+from app import idempotency, jobs
 from app.status import status_body
 from workers import engine, retention
 from tests.support.factories import customer, customers
@@ -64,3 +64,30 @@ def test_a_purge_larger_than_one_batch_takes_every_job(make_services, unit_tenan
         end_days_ago(db, job_id, 2)
     assert retention.purge_results(services) >= 5
     assert all(read_job(services, job_id).results_purged_at for job_id in ids)
+
+
+def test_the_retention_run_deletes_expired_idempotency_keys_and_keeps_live_ones(
+        make_services, unit_tenant, db):
+    services = make_services(IDEMPOTENCY_KEY_TTL_HOURS="24")
+
+    def submit_with_key(key: str) -> None:
+        with services.db.transaction() as conn:
+            idempotency.submit_once(
+                conn, unit_tenant, key, idempotency.fingerprint(key), 24,
+                lambda: jobs.create_job(conn, unit_tenant, "customers", [customer(key)]))
+
+    def keys() -> list[str]:
+        return [row[0] for row in db.execute("SELECT key FROM idempotency_keys"
+                                             " WHERE tenant_id = %s ORDER BY key", (unit_tenant,))]
+
+    submit_with_key("expired")
+    submit_with_key("live")
+    for key, age in (("expired", "25 hours"), ("live", "23 hours")):
+        db.execute("UPDATE idempotency_keys SET created_at = now() - %s::interval"
+                   " WHERE tenant_id = %s AND key = %s", (age, unit_tenant, key))
+    submit_with_key("later")
+    assert keys() == ["expired", "later", "live"]  # a submit leaves expired keys alone
+
+    services.celery.loader.import_default_modules()  # workers.tasks, as a worker does
+    services.celery.tasks["batch.purge_results"].apply().get()
+    assert keys() == ["later", "live"]
