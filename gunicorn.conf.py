@@ -57,7 +57,10 @@ def on_exit(server):
 
 
 def post_worker_init(worker):
-    """Answer gunicorn's own refusals (414, 431, malformed requests) in the JSON error shape."""
+    """Answer gunicorn's own refusals (414, 431, malformed requests) in the JSON error shape;
+    then, the application loaded, keep the garbage collector off it (app/gc_freeze.py)."""
+    from app.gc_freeze import freeze_startup_objects
     from app.gunicorn_errors import install
 
     install()
+    freeze_startup_objects()

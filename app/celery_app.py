@@ -13,6 +13,7 @@ from celery import Celery, Task
 from flask import Flask
 
 from app import logs
+from app.gc_freeze import freeze_startup_objects
 from app.config import Config
 
 # Task arguments that become log context fields.
@@ -33,19 +34,21 @@ def celery_init_app(app: Flask, config: Config) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     _connect_metrics(config.WORKER_METRICS_PORT)
-    _connect_niceness(config.WORKER_NICENESS)
+    _connect_pool_process_setup(config.WORKER_NICENESS)
     return celery
 
 
-def _connect_niceness(increment: int) -> None:
-    """In each worker pool process: lower its CPU priority by ``increment`` (see the config)."""
+def _connect_pool_process_setup(increment: int) -> None:
+    """In each worker pool process: lower its CPU priority by ``increment`` (see the config),
+    and keep the garbage collector off what the process inherited (app/gc_freeze.py)."""
     from celery.signals import worker_process_init
 
-    def lower_priority(**_: object) -> None:
+    def settle_pool_process(**_: object) -> None:
         if increment:
             os.nice(increment)
+        freeze_startup_objects()
 
-    worker_process_init.connect(lower_priority, weak=False, dispatch_uid="batchq-niceness")
+    worker_process_init.connect(settle_pool_process, weak=False, dispatch_uid="batchq-niceness")
 
 
 def _connect_metrics(port: int) -> None:
