@@ -100,7 +100,8 @@ def _limit(env, inserts: list[list[dict]], updates: list[list[dict]]) -> dict[st
 def _service(settings: Settings, env, service, inserts, updates) -> tuple[dict, dict, dict]:
     """POST the customers through the service; return its runs, latencies and peak RSS."""
     runs: dict[str, Run] = {}
-    latency: dict[str, list[float]] = {"post_under_load": [], "get_running": []}
+    latency: dict[str, list[float]] = {"post_under_load": [], "post_probe": [],
+                                       "get_running": []}
     web_pid = service.processes["web"][0].pid
     with WorkerPool(service, settings.workers) as pool, \
             MemorySampler(lambda: {"web": [web_pid], "worker": [pool.pid]}) as sampler:
@@ -116,6 +117,7 @@ def _service(settings: Settings, env, service, inserts, updates) -> tuple[dict, 
             run.extra["cpu_ms_per_1000"] = meter.per_thousand(before, run.records)
             runs[key] = run
             latency["post_under_load"] += load.post_ms
+            latency["post_probe"] += load.post_probe_ms
             latency["get_running"] += load.get_running_ms
         latency["get_completed"] = get_latencies(client, load.job_ids[-1], settings.get_requests)
         sampler.sample()

@@ -16,8 +16,8 @@ TARGETS = (
      lambda f: f["ratios"]["service_updates_vs_limit"] >= 0.5),
     ("vs_naive", ">= 30x the naive peer",
      lambda f: f["ratios"]["service_vs_naive"] >= 30),
-    ("post_p99", "POST 1,000 records p99 < 50 ms under load",
-     lambda f: f["latency"]["post_under_load"]["p99_ms"] < 50),
+    ("post_p99", "POST 1,000 records p99 < 50 ms while the import runs",
+     lambda f: f["latency"]["post_probe"]["p99_ms"] < 50),
     ("get_running_p50", "GET running job p50 < 5 ms",
      lambda f: f["latency"]["get_running"]["p50_ms"] < 5),
     ("scale", "2 worker processes >= 1.5x one",
@@ -36,7 +36,25 @@ def judge(figures: dict) -> dict:
         except (KeyError, TypeError, ZeroDivisionError):
             met = None
         verdicts[key] = {"target": description, "met": met}
+    if verdicts["scale"]["met"] is False:
+        verdicts["scale"]["note"] = _scale_note(figures)
     return verdicts
+
+
+def cores_busy(run: dict) -> float | None:
+    """Return how many cores the run kept busy on average (CPU seconds per second)."""
+    cpu = run.get("cpu_ms_per_1000")
+    return round(sum(cpu.values()) * run["per_second"] / 1e6, 2) if cpu else None
+
+
+def _scale_note(figures: dict) -> str | None:
+    """Say whether the machine had the cores for 1.5x: the issue asks it "where cores allow"."""
+    one = cores_busy(figures["runs"].get("scale_1_worker", {"per_second": 0}))
+    cores = figures.get("machine", {}).get("cores")
+    if one is None or not cores:
+        return None
+    return (f"the 1-process run kept {one} of {cores} cores busy; 1.5x its throughput at "
+            f"the same cost per record needs {1.5 * one:.2f}")
 
 
 def ratio(a: float, b: float) -> float | None:
@@ -47,12 +65,14 @@ def ratio(a: float, b: float) -> float | None:
 def table(figures: dict) -> str:
     """Return the figures as a plain-text table for the terminal and the README."""
     runs = figures["runs"]
-    lines = ["| phase | records | seconds | records/s | ratio |", "| --- | ---: | ---: | ---: | --- |"]
+    lines = ["| phase | records | seconds | records/s | cores busy | ratio |",
+             "| --- | ---: | ---: | ---: | ---: | --- |"]
     def row(key, label, versus=""):
         if key in runs:
             run = runs[key]
+            busy = cores_busy(run)
             lines.append(f"| {label} | {run['records']:,} | {run['seconds']:.1f} | "
-                         f"{run['per_second']:,.0f} | {versus} |")
+                         f"{run['per_second']:,.0f} | {'' if busy is None else busy} | {versus} |")
     ratios = figures["ratios"]
     row("limit_inserts", "limit: COPY + upsert, inserts")
     row("limit_updates", "limit: COPY + upsert, updates")
@@ -76,7 +96,8 @@ def table(figures: dict) -> str:
                          + f" | {sum(cpu.values()):.0f} |")
     latency = figures["latency"]
     lines += ["", "| latency | samples | p50 ms | p99 ms |", "| --- | ---: | ---: | ---: |"]
-    for key, label in (("post_under_load", "POST 1,000 records, under load"),
+    for key, label in (("post_under_load", "POST 1,000 records, the loaders' own (back to back)"),
+                       ("post_probe", "POST 1,000 records, a probe while the import runs"),
                        ("get_running", "GET a running job, under load"),
                        ("get_completed", "GET a completed 1,000-record job")):
         value = latency.get(key, {})
@@ -91,7 +112,8 @@ def table(figures: dict) -> str:
     lines += ["", "| target | met |", "| --- | --- |"]
     for verdict in figures["targets"].values():
         met = {True: "yes", False: "**no**", None: "not measured"}[verdict["met"]]
-        lines.append(f"| {verdict['target']} | {met} |")
+        note = f" ({verdict['note']})" if verdict.get("note") else ""
+        lines.append(f"| {verdict['target']} | {met}{note} |")
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ import orjson
 import psycopg
 
 from app import tenants
+from bench import data
 from bench.results import Run
 from tests.support.client import PREFIX, ApiClient
 from tests.support.service import LiveService, service_environment, wait_until
@@ -84,7 +85,11 @@ class KeepAliveClient:
 
     def post(self, path: str, body: bytes) -> tuple[int, bytes]:
         """POST ``body`` to ``PREFIX + path``; return the status and the answer's body."""
-        self._connection.request("POST", PREFIX + path, body=body, headers=self._headers)
+        return self.send("POST", path, body)
+
+    def send(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        """Send a request to ``PREFIX + path``; return the status and the answer's body."""
+        self._connection.request(method, PREFIX + path, body=body, headers=self._headers)
         response = self._connection.getresponse()
         return response.status, response.read()
 
@@ -97,6 +102,7 @@ class Load:
     """What the clients saw during one run."""
 
     post_ms: list[float] = field(default_factory=list)
+    post_probe_ms: list[float] = field(default_factory=list)
     get_running_ms: list[float] = field(default_factory=list)
     job_ids: list[str] = field(default_factory=list)
 
@@ -126,9 +132,11 @@ def drive(client: ApiClient, batches: list[list[dict]], *, clients: int, name: s
     started = time.time()
     posters = [threading.Thread(target=post_all, name=f"client-{n}") for n in range(clients)]
     sampler = threading.Thread(target=_sample_running, args=(client, load, posted), daemon=True)
+    prober = threading.Thread(target=_probe_posts, args=(client, name, load, posted), daemon=True)
     for thread in posters:
         thread.start()
     sampler.start()
+    prober.start()
     for thread in posters:
         thread.join()
     if not all(load.job_ids):
@@ -138,6 +146,7 @@ def drive(client: ApiClient, batches: list[list[dict]], *, clients: int, name: s
     finally:
         posted.set()
         sampler.join()
+        prober.join()
     records = sum(len(batch) for batch in batches)
     run = Run(name=name, records=records, seconds=finished["last_finished"] - started,
               started=started, timeline=_timeline(database_url, load.job_ids),
@@ -163,6 +172,28 @@ def _sample_running(client: ApiClient, load: Load, done: threading.Event) -> Non
             position += 1
             continue
         time.sleep(0.1)  # ~10 GETs a second: a client watching, not hammering
+
+
+def _probe_posts(client: ApiClient, name: str, load: Load, done: threading.Event) -> None:
+    """POST 1,000 records every quarter second while the import runs; stop each such job.
+
+    The latency a client sees when it submits while an import is under way, apart from the
+    loaders' own POSTs, which come back to back and so measure how requests queue behind
+    each other. Stopping the probe's job at once keeps it from adding work to the run.
+    """
+    own = KeepAliveClient(client)
+    body = orjson.dumps({"body": data.batches(f"probe-{name.replace(' ', '-')}", 1000, 1000)[0]})
+    while True:  # at least one, however short the run
+        began = time.perf_counter()
+        status, answer = own.post("/batch/customers", body)
+        elapsed = (time.perf_counter() - began) * 1000
+        if status != 202:
+            raise RuntimeError(f"probe POST answered {status}: {answer[:300]!r}")
+        load.post_probe_ms.append(elapsed)
+        own.send("DELETE", f"/batch/{orjson.loads(answer)['jobId']}")
+        if done.wait(0.25):
+            break
+    own.close()
 
 
 def _wait_completed(database_url: str, job_ids: list[str], timeout: float = 1800) -> dict:

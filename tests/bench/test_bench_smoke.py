@@ -51,6 +51,7 @@ def test_figures_hold_ratios_latencies_memory_machine_and_verdicts(bench_run):
     assert latency["post_under_load"]["count"] == 8  # 2 x 2,000 records in POSTs of 500
     assert latency["get_completed"]["count"] == 5
     assert latency["post_under_load"]["p50_ms"] <= latency["post_under_load"]["p99_ms"]
+    assert latency["post_probe"]["count"] >= 2  # at least one per service run
     memory = figures["memory"]
     assert memory["web_peak_rss_mib"] > 0 and memory["worker_peak_rss_mib"] > 0
     assert len(memory["worker_rss_series"]) == 10
