@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from contextlib import contextmanager
 
 import pytest
 
@@ -56,3 +57,34 @@ def sent(services) -> list[tuple[str, list]]:
     raw = services.redis.lrange(services.config.CELERY_QUEUE, 0, -1)
     messages = [json.loads(item) for item in reversed(raw)]
     return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in messages]
+
+
+@pytest.fixture
+def app(database_url, redis_url):
+    """The Flask application on the test servers, with queues of its own that nobody consumes."""
+    app = create_app(Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url,
+                             "CHUNK_SIZE": "2",
+                             "CELERY_QUEUE": f"unit-{secrets.token_hex(4)}",
+                             "WEBHOOK_QUEUE": f"unit-callbacks-{secrets.token_hex(4)}"}))
+    yield app
+    services = app.extensions["batchq"]
+    services.redis.delete(services.config.CELERY_QUEUE, services.config.WEBHOOK_QUEUE)
+    services.db.close()
+    services.redis.close()
+
+
+@pytest.fixture
+def transactions(app, monkeypatch) -> list[int]:
+    """Count the transactions the services' pool hands out from now on."""
+    db = app.extensions["batchq"].db
+    opened = []
+    plain = db.transaction
+
+    @contextmanager
+    def counted():
+        opened.append(1)
+        with plain() as conn:
+            yield conn
+
+    monkeypatch.setattr(db, "transaction", counted)
+    return opened

@@ -4,45 +4,11 @@ from __future__ import annotations
 
 import json
 import secrets
-from contextlib import contextmanager
 
-import pytest
-
-from app import create_app, stopping, webhooks
-from app.config import Config
+from app import stopping, webhooks
 from tests.support.factories import customers
 from tests.unit.conftest import read_job, submit_job
 from workers import engine
-
-
-@pytest.fixture
-def app(database_url, redis_url):
-    app = create_app(Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url,
-                             "CHUNK_SIZE": "2",
-                             "CELERY_QUEUE": f"unit-{secrets.token_hex(4)}",
-                             "WEBHOOK_QUEUE": f"unit-callbacks-{secrets.token_hex(4)}"}))
-    yield app
-    services = app.extensions["batchq"]
-    services.redis.delete(services.config.CELERY_QUEUE, services.config.WEBHOOK_QUEUE)
-    services.db.close()
-    services.redis.close()
-
-
-@pytest.fixture
-def transactions(app, monkeypatch) -> list[int]:
-    """Count the transactions the services' pool hands out from now on."""
-    db = app.extensions["batchq"].db
-    opened = []
-    plain = db.transaction
-
-    @contextmanager
-    def counted():
-        opened.append(1)
-        with plain() as conn:
-            yield conn
-
-    monkeypatch.setattr(db, "transaction", counted)
-    return opened
 
 
 def half_applied_job(services, tenant_id: int) -> str:
