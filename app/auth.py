@@ -8,6 +8,7 @@ against the APIKey's rate limits before the pair is checked.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import psycopg
 from flask import g, request
@@ -20,11 +21,25 @@ _provisioned_lock = threading.Lock()
 _provisioned_for: set[str] = set()
 
 
-def authenticate_request(services: Services, conn: psycopg.Connection | None = None
-                         ) -> tenants.Tenant:
-    """Return the tenant of the request's key pair; raise 401 if there is none.
+@dataclass(frozen=True)
+class AdmittedKeys:
+    """A request's key pair, present and within its APIKey's rate limits, not yet checked."""
 
-    With ``conn``, the pair is looked up in the caller's transaction (one fewer per request).
+    api_key: str
+    secret_key: str
+
+
+def authenticate_request(services: Services) -> tenants.Tenant:
+    """Return the tenant of the request's key pair; raise 401 if there is none."""
+    keys = admit_request(services)
+    with services.db.transaction() as conn:
+        return identify(conn, keys)
+
+
+def admit_request(services: Services) -> AdmittedKeys:
+    """Return the request's keys; 401 if one is missing, 429 past the APIKey's rate limits.
+
+    Needs no database: a request refused here never takes a connection from the pool.
     """
     _provision_once(services)
     api_key = request.headers.get("APIKey", "")
@@ -36,11 +51,12 @@ def authenticate_request(services: Services, conn: psycopg.Connection | None = N
     if wait is not None:
         raise ApiError(RATE_LIMITED, f"Too many requests for this APIKey; retry in {wait} s.",
                        headers={"Retry-After": str(wait)})
-    if conn is not None:
-        tenant = tenants.authenticate(conn, api_key, secret_key)
-    else:
-        with services.db.transaction() as own:
-            tenant = tenants.authenticate(own, api_key, secret_key)
+    return AdmittedKeys(api_key, secret_key)
+
+
+def identify(conn: psycopg.Connection, keys: AdmittedKeys) -> tenants.Tenant:
+    """Return the tenant of an admitted key pair, looked up in the caller's transaction."""
+    tenant = tenants.authenticate(conn, keys.api_key, keys.secret_key)
     if tenant is None:
         raise ApiError(UNAUTHENTICATED, "The APIKey and SecretKey do not match an active key pair.")
     g.tenant = tenant

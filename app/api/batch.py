@@ -10,7 +10,7 @@ from flask import Blueprint, Response, request, url_for
 from app import jobs, logs, queue, stopping
 from app.api.lookup import find_job, job_not_found
 from app.api.submission import store_submission
-from app.auth import authenticate_request
+from app.auth import admit_request, authenticate_request, identify
 from app.body import read_body
 from app.errors import (CONFLICT, INVALID_JSON, NOT_FOUND, TOO_MANY_RECORDS,
                         UNSUPPORTED_MEDIA_TYPE, ApiError)
@@ -93,10 +93,11 @@ def submit_job(operation: str) -> Response:
 def show_job(job_id: str) -> Response:
     """Return the job's status, counts and the records' outcomes so far."""
     services = current_services()
+    keys = admit_request(services)
     # One transaction for the key pair, the job and its chunks: this GET is what clients
     # poll while their job runs.
     with services.db.transaction() as conn:
-        tenant = authenticate_request(services, conn)
+        tenant = identify(conn, keys)
         # Live counts are read before the chunks, so they never exceed the outcomes listed.
         live = _live_counts(services, job_id)
         job = find_job(conn, tenant.id, job_id)

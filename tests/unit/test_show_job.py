@@ -42,3 +42,16 @@ def test_a_wrong_secret_or_another_tenants_job_still_answers_401_and_404(app, ma
                                       "SecretKey": stranger.secret_key})
     assert (wrong.status_code, wrong.get_json()["code"]) == (401, 1001)
     assert (other.status_code, other.get_json()["code"]) == (404, 2001)
+
+
+def test_a_request_without_keys_is_refused_before_taking_a_connection(app, make_tenant,
+                                                                      transactions):
+    tenant_id, _ = make_tenant()
+    job_id = submit_job(app.extensions["batchq"], tenant_id, customers(1))
+    transactions.clear()
+
+    answer = app.test_client().get(f"/api/v4.0/integrations/batch/{job_id}",
+                                   headers={"APIKey": "only-half"})
+
+    assert (answer.status_code, answer.get_json()["code"]) == (401, 1001)
+    assert transactions == []
