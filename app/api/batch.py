@@ -94,12 +94,14 @@ def show_job(job_id: str) -> Response:
     """Return the job's status, counts and the records' outcomes so far."""
     services = current_services()
     keys = admit_request(services)
+    # Live counts are read before the chunks, so they never exceed the outcomes listed; and
+    # before the transaction, so that no pooled connection waits on Redis. They are answered
+    # only if the key pair then proves to be the job's tenant's.
+    live = _live_counts(services, job_id)
     # One transaction for the key pair, the job and its chunks: this GET is what clients
     # poll while their job runs.
     with services.db.transaction() as conn:
         tenant = identify(conn, keys)
-        # Live counts are read before the chunks, so they never exceed the outcomes listed.
-        live = _live_counts(services, job_id)
         job = find_job(conn, tenant.id, job_id)
         chunks = jobs.done_chunks(conn, job_id) if job.status != "queued" else []
     return json_response(status_body(job, title_of(job.operation), chunks, live))
