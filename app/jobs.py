@@ -18,7 +18,7 @@ in binary: PostgreSQL keeps them without parsing them (see migration 0007).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -228,30 +228,35 @@ def fail_job(conn: psycopg.Connection, job_id: str, message: str) -> bool:
 
 @dataclass(frozen=True)
 class StopResult:
-    """What a stop request found: the job (after the stop), and whether it was refused."""
+    """What a stop found: the job (after the stop), whether it was refused, its chunks if asked."""
 
     job: Job | None
     refused: bool = False
+    chunks: list[DoneChunk] = field(default_factory=list)
 
 
-def stop_job(conn: psycopg.Connection, tenant_id: int | None, job_id: str) -> StopResult:
+def stop_job(conn: psycopg.Connection, tenant_id: int | None, job_id: str, *,
+             with_chunks: bool = False) -> StopResult:
     """Stop an unfinished job (of ``tenant_id``, or any); its counts are final once committed.
 
     ``FOR UPDATE`` waits for chunks being applied now; chunks that start later see the
     job stopped. A stopped job answers as it is; a completed or failed one is refused.
+    With ``with_chunks``, the job's applied chunks are read too, under the same lock.
     """
     job = get_job(conn, job_id, tenant_id=tenant_id, lock="FOR UPDATE")
-    if job is None or job.status == "stopped":
-        return StopResult(job)
-    if job.status in FINISHED:
+    if job is None:
+        return StopResult(None)
+    if job.status in ("completed", "failed"):
         return StopResult(job, refused=True)
-    conn.execute(
-        "UPDATE batch_jobs j SET status = 'stopped', finished_at = now(),"
-        f" (finished_count, error_count) = {CHUNK_SUMS}"
-        " WHERE j.id = %s",
-        (job_id,),
-    )
-    return StopResult(get_job(conn, job_id))
+    if job.status != "stopped":
+        conn.execute(
+            "UPDATE batch_jobs j SET status = 'stopped', finished_at = now(),"
+            f" (finished_count, error_count) = {CHUNK_SUMS}"
+            " WHERE j.id = %s",
+            (job_id,),
+        )
+        job = get_job(conn, job_id)
+    return StopResult(job, chunks=done_chunks(conn, job_id) if with_chunks else [])
 
 
 def claim_stalled_jobs(conn: psycopg.Connection, older_than_seconds: int, limit: int = 100

@@ -9,7 +9,6 @@ is read in its one transaction, after the lock: no chunk can change under it the
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 import redis
 
@@ -19,17 +18,8 @@ from app.services import Services
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Stopped:
-    """What a stop found: the job after it, whether it was refused, its chunks if asked."""
-
-    job: jobs.Job | None
-    refused: bool = False
-    chunks: list[jobs.DoneChunk] = field(default_factory=list)
-
-
 def stop_job(services: Services, job_id: str, *, tenant_id: int | None, by: str,
-             with_chunks: bool = False) -> Stopped:
+             with_chunks: bool = False) -> jobs.StopResult:
     """Stop a queued or running job; ``tenant_id`` None means any tenant's (an operator).
 
     Returns the job as it is after the stop (None if unknown), refused if it had already
@@ -37,13 +27,12 @@ def stop_job(services: Services, job_id: str, *, tenant_id: int | None, by: str,
     record of the job is applied any more.
     """
     with services.db.transaction() as conn:
-        result = jobs.stop_job(conn, tenant_id, job_id)
+        result = jobs.stop_job(conn, tenant_id, job_id, with_chunks=with_chunks)
         if result.job is None or result.refused:
-            return Stopped(result.job, result.refused)
+            return result
         total_chunks = jobs.chunk_count(conn, job_id)
-        # Asked here, not in transactions of their own: the stop's lock makes both final.
+        # Asked here, not in a transaction of its own: the stop's lock makes it final.
         pending = webhooks.callback_pending(conn, job_id)
-        chunks = jobs.done_chunks(conn, job_id) if with_chunks else []
     queue.revoke_job(services.celery, job_id, total_chunks)
     try:
         services.progress.forget(job_id)
@@ -51,4 +40,4 @@ def stop_job(services: Services, job_id: str, *, tenant_id: int | None, by: str,
         log.warning("live counters of stopped job %s not dropped: %s", job_id, error)
     log.info("job %s stopped by %s", job_id, by)
     webhooks.notify_job_ended(services, job_id, pending=pending)
-    return Stopped(result.job, chunks=chunks)
+    return result
