@@ -30,15 +30,19 @@ def _retry(task: Task, error: Exception):
                       max_retries=current_services().config.CHUNK_MAX_RETRIES)
 
 
-# A chunk's time limits; run_job applies one too.
-@shared_task(name=RUN_JOB, bind=True, acks_late=True, soft_time_limit=120, time_limit=150)
+# The time limits of a task that applies a chunk: process_chunk, and run_job, which applies
+# its job's first chunk.
+CHUNK_TIME_LIMITS = {"soft_time_limit": 120, "time_limit": 150}
+
+
+@shared_task(name=RUN_JOB, bind=True, acks_late=True, **CHUNK_TIME_LIMITS)
 def run_job(self: Task, job_id: str) -> None:
     """Start a job: mark it running and split it into chunks; apply the first one here.
 
     The other chunks are enqueued first, so other workers start on them meanwhile. Applying
-    the first chunk in this task saves a message, its events and a delivery per job: for a
-    job of one chunk (a request of up to ``CHUNK_SIZE`` records, the common case), a
-    quarter of the worker's cost per record.
+    the first chunk in this task saves a second task for a job of one chunk (a request of
+    up to ``CHUNK_SIZE`` records, the common case): its message, events, delivery and
+    acknowledgement.
     """
     services = current_services()
     try:
@@ -67,7 +71,7 @@ def _apply_first_chunk(task: Task, services, job_id: str, chunk_no: int) -> None
         enqueue_chunks(task.app, job_id, [chunk_no], countdown=_backoff(0))
 
 
-@shared_task(name=PROCESS_CHUNK, bind=True, acks_late=True, soft_time_limit=120, time_limit=150)
+@shared_task(name=PROCESS_CHUNK, bind=True, acks_late=True, **CHUNK_TIME_LIMITS)
 def process_chunk(self: Task, job_id: str, chunk_no: int) -> None:
     """Apply one chunk of a job (exactly once), then complete the job if it was the last."""
     services = current_services()
