@@ -197,10 +197,9 @@ def _validator_check(validators: list) -> Callable[[Any], bool]:
     inline: list[Callable[[Any], bool]] = []
     called = []
     for validator in validators:
-        if type(validator) is validate.Length and validator.equal is None:
-            low, high = validator.min, validator.max
-            inline.append(lambda v, low=low, high=high: (low is None or len(v) >= low)
-                          and (high is None or len(v) <= high))
+        bounds = _length_bounds([validator])
+        if bounds is not None:
+            inline.append(lambda v, low=bounds[0], high=bounds[1]: low <= len(v) <= high)
         elif type(validator) is validate.OneOf:
             inline.append(lambda v, choices=validator.choices: v in choices)
         elif type(validator) is validate.Email:

@@ -42,21 +42,21 @@ class StrictBoolean(fields.Boolean):
     falsy = {False}
 
 
+_CONTAINERS = (dict, list)
+
+
 def json_depth(value: Any) -> int:
     """Return how deeply ``value`` nests objects and arrays (a scalar is 0)."""
     if type(value) is dict and not any(isinstance(v, _CONTAINERS) for v in value.values()):
         return 1  # the common case, a flat object: one pass, at C speed
     depth, level = 0, [value]
     while level:
-        containers = [v for v in level if isinstance(v, (dict, list))]
+        containers = [v for v in level if isinstance(v, _CONTAINERS)]
         if not containers:
             break
         depth += 1
         level = [child for c in containers for child in (c.values() if isinstance(c, dict) else c)]
     return depth
-
-
-_CONTAINERS = (dict, list)
 
 
 class JsonObjectLimits:
