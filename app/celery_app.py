@@ -13,8 +13,8 @@ from celery import Celery, Task
 from flask import Flask
 
 from app import logs
-from app.gc_freeze import freeze_startup_objects
 from app.config import Config
+from app.gc_freeze import freeze_startup_objects
 
 # Task arguments that become log context fields.
 _LOGGED_ARGUMENTS = {"job_id": "jobId", "chunk_no": "chunk"}
@@ -48,7 +48,7 @@ def _connect_pool_process_setup(increment: int) -> None:
             os.nice(increment)
         freeze_startup_objects()
 
-    worker_process_init.connect(settle_pool_process, weak=False, dispatch_uid="batchq-niceness")
+    worker_process_init.connect(settle_pool_process, weak=False, dispatch_uid="batchq-pool-process-setup")
 
 
 def _connect_metrics(port: int) -> None:

@@ -1,9 +1,9 @@
 """One side of a job's outcomes (successful or failed records), a page at a time.
 
-Outcomes live in their chunk rows as JSON arrays (stored as bytes) in record order; a page is cut after
-the last record ``index`` a client has seen (a keyset, not an offset). Chunks commit in
-any order, so a client paging while the job runs may pass records that commit later: the
-list is complete once the job has ended.
+Outcomes live in their chunk rows as JSON arrays (stored as bytes) in record order; a page
+is cut after the last record ``index`` a client has seen (a keyset, not an offset). Chunks
+commit in any order, so a client paging while the job runs may pass records that commit
+later: the list is complete once the job has ended.
 """
 
 from __future__ import annotations
