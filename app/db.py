@@ -7,6 +7,7 @@ Celery's prefork pool ever shares a connection (or the pool's threads) across pr
 from __future__ import annotations
 
 import os
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,7 +62,7 @@ class Database:
             # of the pool's default 30 s: the web answers 503, a chunk retries later.
             timeout=self._timeout,
             # A connection broken by a database restart is noticed and replaced at checkout.
-            check=ConnectionPool.check_connection,
+            check=check_unless_quiet,
             open=True,
             name=f"batchq-{os.getpid()}",
         )
@@ -77,6 +78,24 @@ class Database:
         if self._pool is not None and self._pid == os.getpid():
             self._pool.close()
         self._pool = None
+
+
+def check_unless_quiet(conn: psycopg.Connection) -> None:
+    """Pass an idle connection with nothing to read; ping any other (the pool's own check).
+
+    The server says goodbye on a connection it ends (a restart, a crash, a terminated
+    backend): a message, then the end of the stream, both of which make the socket
+    readable. A healthy idle connection has nothing to read, so it is handed out without
+    the round trip ``ConnectionPool.check_connection`` costs at every checkout, one per
+    transaction. What reads as readable (that goodbye, or a rare notice) gets the ping,
+    which raises on a dead connection so that the pool replaces it.
+    """
+    if not conn.closed:
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN)
+        if not poller.poll(0):
+            return
+    ConnectionPool.check_connection(conn)
 
 
 def connect(url: str, **kwargs) -> psycopg.Connection:
