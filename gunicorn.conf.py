@@ -9,6 +9,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Requests mostly wait on PostgreSQL and Redis, so threads serve them cheaply.
 worker_class = "gthread"
 threads = 4
+# A pooled PostgreSQL connection ready for each thread from the start (app/warmup.py).
+os.environ.setdefault("DB_POOL_MIN_SIZE", str(threads))
 
 # A request that takes longer than this is stuck: the worker is replaced.
 timeout = 30
@@ -58,9 +60,12 @@ def on_exit(server):
 
 def post_worker_init(worker):
     """Answer gunicorn's own refusals (414, 431, malformed requests) in the JSON error shape;
-    then, the application loaded, keep the garbage collector off it (app/gc_freeze.py)."""
+    open the process's connections (app/warmup.py); then, the application loaded, keep the
+    garbage collector off it (app/gc_freeze.py)."""
     from app.gc_freeze import freeze_startup_objects
     from app.gunicorn_errors import install
+    from app.warmup import warm_up
 
     install()
+    warm_up(worker.wsgi.extensions["batchq"])
     freeze_startup_objects()

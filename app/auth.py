@@ -41,7 +41,7 @@ def admit_request(services: Services) -> AdmittedKeys:
 
     Needs no database: a request refused here never takes a connection from the pool.
     """
-    _provision_once(services)
+    provision_keys(services)
     api_key = request.headers.get("APIKey", "")
     secret_key = request.headers.get("SecretKey", "")
     if not api_key or not secret_key:
@@ -64,7 +64,7 @@ def identify(conn: psycopg.Connection, keys: AdmittedKeys) -> tenants.Tenant:
     return tenant
 
 
-def _provision_once(services: Services) -> None:
+def provision_keys(services: Services) -> None:
     """Store the pairs of BATCH_API_KEYS, once per process, before the first check."""
     spec = services.config.BATCH_API_KEYS
     if not spec or spec in _provisioned_for:

@@ -106,7 +106,9 @@ def test_dockerfile_installs_the_project_and_runs_as_non_root() -> None:
 def test_gunicorn_settings_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "9123")
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("DB_POOL_MIN_SIZE", "2")
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert os.environ["DB_POOL_MIN_SIZE"] == "2"
     assert settings["bind"] == "0.0.0.0:9123"
     assert settings["workers"] == 3
     assert settings["worker_class"] == "gthread"
@@ -119,8 +121,11 @@ def test_gunicorn_settings_follow_the_environment(monkeypatch: pytest.MonkeyPatc
 def test_gunicorn_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PORT", raising=False)
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("DB_POOL_MIN_SIZE", raising=False)
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert (settings["bind"], settings["workers"]) == ("0.0.0.0:8000", 2)
+    # A pooled connection ready for each of a process's threads (app/warmup.py).
+    assert os.environ["DB_POOL_MIN_SIZE"] == str(settings["threads"])
 
 
 def test_ci_starts_the_servers_then_runs_make_test() -> None:

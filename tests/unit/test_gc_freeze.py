@@ -5,10 +5,11 @@ from __future__ import annotations
 import gc
 import runpy
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from app import gc_freeze, gunicorn_errors
+from app import gc_freeze, gunicorn_errors, warmup
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,10 +30,15 @@ def test_freezing_exempts_the_objects_alive_now(unfrozen):
     assert any(o is created_after for o in gc.get_objects())
 
 
-def test_gunicorn_workers_freeze_once_the_app_is_loaded(monkeypatch):
+def test_gunicorn_workers_warm_up_then_freeze_once_the_app_is_loaded(monkeypatch):
     calls = []
+    services = object()
+    worker = SimpleNamespace(wsgi=SimpleNamespace(extensions={"batchq": services}))
     monkeypatch.setattr(gc_freeze, "freeze_startup_objects", lambda: calls.append("freeze"))
     monkeypatch.setattr(gunicorn_errors, "install", lambda: calls.append("install"))
+    monkeypatch.setattr(warmup, "warm_up", lambda given: calls.append(("warm up", given)))
+    monkeypatch.delenv("DB_POOL_MIN_SIZE", raising=False)  # the config file sets it
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    settings["post_worker_init"](worker=None)
-    assert calls == ["install", "freeze"]
+    settings["post_worker_init"](worker=worker)
+    # The warm-up starts once the app is loaded, and before the freeze.
+    assert calls == ["install", ("warm up", services), "freeze"]

@@ -1,0 +1,42 @@
+"""A web process opens its connections when it starts (app/warmup.py)."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+
+from app import create_app, tenants
+from app.config import Config
+from app.warmup import warm_up
+from devtools.servers import free_port
+
+
+def test_warm_up_opens_the_pool_stores_the_keys_and_declares_the_queue(make_services):
+    services = make_services(DB_POOL_MIN_SIZE="3", BATCH_API_KEYS="warm-shop:warm-pk:warm-sk")
+    warm_up(services).join(30)
+    services.db.pool.wait(10)
+    assert services.db.pool.get_stats()["pool_size"] >= 3
+    with services.db.transaction() as conn:
+        tenant = tenants.authenticate(conn, "warm-pk", "warm-sk")
+    assert tenant is not None and tenant.name == "warm-shop"
+    client = redis.Redis.from_url(services.config.REDIS_URL)
+    assert client.exists(f"_kombu.binding.{services.config.CELERY_QUEUE}")
+
+
+def test_warm_up_with_redis_away_leaves_the_work_to_the_requests(database_url, caplog):
+    # Not make_services: its clean-up needs the Redis that is away here.
+    services = create_app(Config({"DATABASE_URL": database_url,
+                                  "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+                                  "BATCH_API_KEYS": "warm-away:away-pk:away-sk"})
+                          ).extensions["batchq"]
+    try:
+        with caplog.at_level(logging.WARNING, logger="app.warmup"):
+            thread = warm_up(services)
+            thread.join(60)
+        assert not thread.is_alive()
+        assert any("warm-up left undone" in r.getMessage() for r in caplog.records)
+        with services.db.transaction() as conn:  # what needs no Redis was done first
+            assert tenants.authenticate(conn, "away-pk", "away-sk") is not None
+    finally:
+        services.db.close()
