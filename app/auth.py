@@ -56,7 +56,11 @@ def admit_request(services: Services) -> AdmittedKeys:
 
 def identify(conn: psycopg.Connection, keys: AdmittedKeys) -> tenants.Tenant:
     """Return the tenant of an admitted key pair, looked up in the caller's transaction."""
-    tenant = tenants.authenticate(conn, keys.api_key, keys.secret_key)
+    return accept(tenants.authenticate(conn, keys.api_key, keys.secret_key))
+
+
+def accept(tenant: tenants.Tenant | None) -> tenants.Tenant:
+    """Make ``tenant`` (an admitted pair's, None if it matched none) the request's; else 401."""
     if tenant is None:
         raise ApiError(UNAUTHENTICATED, "The APIKey and SecretKey do not match an active key pair.")
     g.tenant = tenant

@@ -10,7 +10,7 @@ import os
 import select
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import orjson
 import psycopg
@@ -72,6 +72,21 @@ class Database:
         """Yield a connection inside one transaction, committed on success."""
         with self.pool.connection() as conn:
             yield conn
+
+    @contextmanager
+    def statement(self) -> Iterator[psycopg.Connection]:
+        """Yield a connection in autocommit, for one statement that needs no transaction.
+
+        One round trip, where a transaction around it costs three (BEGIN, it, COMMIT).
+        """
+        with self.pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                yield conn
+            finally:
+                # As the pool's own check does: a broken connection is discarded anyway.
+                with suppress(psycopg.Error):
+                    conn.autocommit = False
 
     def close(self) -> None:
         """Close this process's pool, if it was opened here."""

@@ -18,7 +18,7 @@ in binary: PostgreSQL keeps them without parsing them (see migration 0007).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 
@@ -68,8 +68,21 @@ class ChunkRange:
     record_count: int
 
 
-_JOB_COLUMNS = ("id, tenant_id, operation, status, total_count, finished_count, error_count,"
-                " failure_message, created_at, started_at, finished_at, results_purged_at")
+def job_columns(table: str = "") -> str:
+    """Return the select list of a ``Job`` (its fields are the columns), prefixed by ``table``."""
+    prefix = f"{table}." if table else ""
+    return ", ".join(prefix + column.name for column in fields(Job))
+
+
+_JOB_COLUMNS = job_columns()
+
+
+def done_chunk_columns(table: str = "", *, with_outcomes: bool = True) -> str:
+    """Return the select list of a ``DoneChunk`` (see ``done_chunk``), prefixed by ``table``."""
+    prefix = f"{table}." if table else ""
+    figures = [prefix + column for column in ("chunk_no", "finished_count", "error_count")]
+    outcomes = [prefix + "successful", prefix + "failed"] if with_outcomes else ["NULL", "NULL"]
+    return ", ".join(figures + outcomes)
 
 
 def new_job_id() -> str:
@@ -105,14 +118,18 @@ def get_job(conn: psycopg.Connection, job_id: str, *, tenant_id: int | None = No
 def done_chunks(conn: psycopg.Connection, job_id: str, *, with_outcomes: bool = True
                 ) -> list[DoneChunk]:
     """Return the job's committed chunks in order."""
-    outcomes = "successful, failed" if with_outcomes else "NULL, NULL"
     rows = conn.execute(
-        f"SELECT chunk_no, finished_count, error_count, {outcomes} FROM batch_chunks"
+        f"SELECT {done_chunk_columns(with_outcomes=with_outcomes)} FROM batch_chunks"
         " WHERE job_id = %s AND done_at IS NOT NULL ORDER BY chunk_no",
         (job_id,), binary=True,
     ).fetchall()
-    return [DoneChunk(number, finished, errors, _from_json(successful), _from_json(failed))
-            for number, finished, errors, successful, failed in rows]
+    return [done_chunk(row) for row in rows]
+
+
+def done_chunk(row: tuple) -> DoneChunk:
+    """Return the DoneChunk of a row selected by ``done_chunk_columns`` (in binary)."""
+    number, finished, errors, successful, failed = row
+    return DoneChunk(number, finished, errors, _from_json(successful), _from_json(failed))
 
 
 def mark_running(conn: psycopg.Connection, job_id: str) -> Job | None:

@@ -110,14 +110,29 @@ def provision(conn: psycopg.Connection, spec: str) -> int:
     return added
 
 
+# An APIKey's active pair and its tenant, for statements that join more to it: select
+# KEY_PAIR_COLUMNS from KEY_PAIR_TABLES where ACTIVE_KEY_PAIR (its one parameter: the
+# APIKey's digest); verified_tenant then checks the SecretKey against the row.
+KEY_PAIR_COLUMNS = "t.id, t.name, k.secret_key_digest"
+KEY_PAIR_TABLES = "api_keys k JOIN tenants t ON t.id = k.tenant_id"
+ACTIVE_KEY_PAIR = "k.api_key_digest = %s AND k.revoked_at IS NULL"
+
+
 def authenticate(conn: psycopg.Connection, api_key: str, secret_key: str) -> Tenant | None:
     """Return the tenant owning this active pair, or None."""
     row = conn.execute(
-        "SELECT t.id, t.name, k.secret_key_digest FROM api_keys k"
-        " JOIN tenants t ON t.id = k.tenant_id"
-        " WHERE k.api_key_digest = %s AND k.revoked_at IS NULL",
+        f"SELECT {KEY_PAIR_COLUMNS} FROM {KEY_PAIR_TABLES} WHERE {ACTIVE_KEY_PAIR}",
         (digest(api_key),),
     ).fetchone()
+    return verified_tenant(row, secret_key)
+
+
+def verified_tenant(row: tuple | None, secret_key: str) -> Tenant | None:
+    """Return the tenant of a ``KEY_PAIR_COLUMNS`` row if ``secret_key`` is its pair's, else None.
+
+    The digests are compared in constant time, against a dummy when there is no row, so
+    that an unknown APIKey and a wrong SecretKey take the same time.
+    """
     expected = row[2] if row else _DUMMY_DIGEST
     matches = hmac.compare_digest(digest(secret_key), bytes(expected))
     if row is None or not matches:

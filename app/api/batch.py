@@ -7,13 +7,14 @@ import logging
 import redis
 from flask import Blueprint, Response, request, url_for
 
-from app import jobs, logs, queue, stopping
-from app.api.lookup import find_job, job_not_found
+from app import logs, queue, stopping
+from app.api.lookup import job_not_found
 from app.api.submission import store_submission
-from app.auth import admit_request, authenticate_request, identify
+from app.auth import accept, admit_request, authenticate_request
 from app.body import read_body
 from app.errors import (CONFLICT, INVALID_JSON, NOT_FOUND, TOO_MANY_RECORDS,
                         UNSUPPORTED_MEDIA_TYPE, ApiError)
+from app.job_view import read_job_view
 from app.jsonio import InvalidJSON, json_response, parse_json
 from app.openapi import documented
 from app.services import Services, current_services
@@ -98,13 +99,14 @@ def show_job(job_id: str) -> Response:
     # before the transaction, so that no pooled connection waits on Redis. They are answered
     # only if the key pair then proves to be the job's tenant's.
     live = _live_counts(services, job_id)
-    # One transaction for the key pair, the job and its chunks: this GET is what clients
-    # poll while their job runs.
-    with services.db.transaction() as conn:
-        tenant = identify(conn, keys)
-        job = find_job(conn, tenant.id, job_id)
-        chunks = jobs.done_chunks(conn, job_id) if job.status != "queued" else []
-    return json_response(status_body(job, title_of(job.operation), chunks, live))
+    # One statement for the key pair, the job and its chunks (app/job_view.py): this GET
+    # is what clients poll while their job runs.
+    with services.db.statement() as conn:
+        view = read_job_view(conn, keys.api_key, keys.secret_key, job_id)
+    accept(view.tenant)
+    if view.job is None:
+        raise job_not_found(job_id)
+    return json_response(status_body(view.job, title_of(view.job.operation), view.chunks, live))
 
 
 @batch_bp.delete("/batch/<job_id>")

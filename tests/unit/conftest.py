@@ -74,17 +74,22 @@ def app(database_url, redis_url):
 
 
 @pytest.fixture
-def transactions(app, monkeypatch) -> list[int]:
-    """Count the transactions the services' pool hands out from now on."""
+def transactions(app, monkeypatch) -> list[str]:
+    """Record each connection the services' pool hands out from now on, by how it was asked
+    for: ``"transaction"`` or ``"statement"`` (one statement in autocommit)."""
     db = app.extensions["batchq"].db
-    opened = []
-    plain = db.transaction
+    opened: list[str] = []
 
-    @contextmanager
-    def counted():
-        opened.append(1)
-        with plain() as conn:
-            yield conn
+    def counting(kind: str):
+        plain = getattr(db, kind)
 
-    monkeypatch.setattr(db, "transaction", counted)
+        @contextmanager
+        def counted():
+            opened.append(kind)
+            with plain() as conn:
+                yield conn
+        return counted
+
+    for kind in ("transaction", "statement"):
+        monkeypatch.setattr(db, kind, counting(kind))
     return opened

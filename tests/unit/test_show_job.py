@@ -1,4 +1,4 @@
-"""GET of a job, in-process: the key pair, the job and its chunks in one transaction."""
+"""GET of a job, in-process: the key pair, the job and its chunks in one statement."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from tests.unit.conftest import submit_job
 from workers import engine
 
 
-def test_a_running_job_is_read_with_its_key_pair_in_one_transaction(app, make_tenant,
-                                                                      transactions):
+def test_a_running_job_is_read_with_its_key_pair_in_one_statement(app, make_tenant,
+                                                                    transactions):
     services = app.extensions["batchq"]
     tenant_id, pair = make_tenant()
     job_id = submit_job(services, tenant_id, customers(3, prefix=secrets.token_hex(4)))
@@ -23,7 +23,7 @@ def test_a_running_job_is_read_with_its_key_pair_in_one_transaction(app, make_te
                         headers={"APIKey": pair.api_key, "SecretKey": pair.secret_key})
 
     assert answer.status_code == 200, answer.text
-    assert len(transactions) == 1
+    assert transactions == ["statement"]
     body = answer.get_json()
     assert (body["status"], body["finishedCount"], body["errorCount"]) == ("running", 2, 0)
     assert [entry["index"] for entry in body["response"]["successful"]] == [0, 1]
