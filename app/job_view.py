@@ -9,7 +9,7 @@ and nothing read is answered before the SecretKey is checked (``tenants.verified
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import psycopg
 
@@ -25,8 +25,10 @@ class JobView:
     chunks: list[jobs.DoneChunk]   # the committed ones, in order; none while queued
 
 
-_KEY_COLUMNS = tenants.KEY_PAIR_COLUMNS.count(",") + 1
-_JOB_COLUMN_COUNT = jobs.job_columns().count(",") + 1
+# Where each part of a row starts: the key pair's columns (verified_tenant reads them),
+# then a Job's fields, then a DoneChunk's.
+_JOB_START = len(tenants.KEY_PAIR_FIELDS)
+_CHUNK_START = _JOB_START + len(fields(jobs.Job))
 _SQL = f"""
 SELECT {tenants.KEY_PAIR_COLUMNS}, {jobs.job_columns("j")},
        {jobs.done_chunk_columns("c")}
@@ -42,13 +44,13 @@ def read_job_view(conn: psycopg.Connection, api_key: str, secret_key: str,
                   job_id: str) -> JobView:
     """Read what GET /batch/{job_id} shows to this key pair, in one statement."""
     rows = conn.execute(_SQL, (job_id, tenants.digest(api_key)), binary=True).fetchall()
-    tenant = tenants.verified_tenant(rows[0][:_KEY_COLUMNS] if rows else None, secret_key)
+    tenant = tenants.verified_tenant(rows[0][:_JOB_START] if rows else None, secret_key)
     if tenant is None:
         return JobView(None, None, [])
-    job_end = _KEY_COLUMNS + _JOB_COLUMN_COUNT
     first = rows[0]
-    if first[_KEY_COLUMNS] is None:  # the job's id column: no job of this tenant's
+    if first[_JOB_START] is None:  # the job's id column: no job of this tenant's
         return JobView(tenant, None, [])
-    job = jobs.Job(*first[_KEY_COLUMNS:job_end])
-    chunks = [jobs.done_chunk(row[job_end:]) for row in rows if row[job_end] is not None]
+    job = jobs.Job(*first[_JOB_START:_CHUNK_START])
+    chunks = [jobs.done_chunk(row[_CHUNK_START:]) for row in rows
+              if row[_CHUNK_START] is not None]  # the chunk_no column: a committed chunk
     return JobView(tenant, job, chunks)

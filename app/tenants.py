@@ -113,7 +113,8 @@ def provision(conn: psycopg.Connection, spec: str) -> int:
 # An APIKey's active pair and its tenant, for statements that join more to it: select
 # KEY_PAIR_COLUMNS from KEY_PAIR_TABLES where ACTIVE_KEY_PAIR (its one parameter: the
 # APIKey's digest); verified_tenant then checks the SecretKey against the row.
-KEY_PAIR_COLUMNS = "t.id, t.name, k.secret_key_digest"
+KEY_PAIR_FIELDS = ("t.id", "t.name", "k.secret_key_digest")
+KEY_PAIR_COLUMNS = ", ".join(KEY_PAIR_FIELDS)
 KEY_PAIR_TABLES = "api_keys k JOIN tenants t ON t.id = k.tenant_id"
 ACTIVE_KEY_PAIR = "k.api_key_digest = %s AND k.revoked_at IS NULL"
 

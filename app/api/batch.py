@@ -96,7 +96,7 @@ def show_job(job_id: str) -> Response:
     services = current_services()
     keys = admit_request(services)
     # Live counts are read before the chunks, so they never exceed the outcomes listed; and
-    # before the transaction, so that no pooled connection waits on Redis. They are answered
+    # before the statement, so that no pooled connection waits on Redis. They are answered
     # only if the key pair then proves to be the job's tenant's.
     live = _live_counts(services, job_id)
     # One statement for the key pair, the job and its chunks (app/job_view.py): this GET
