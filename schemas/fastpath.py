@@ -1,20 +1,23 @@
 """A fast path for loading the records a marshmallow schema accepts as they are.
 
 ``schema.load`` costs about 40 µs per customer record, most of it marshmallow's machinery
-around the checks rather than the checks: a worker spends more time there than PostgreSQL
-spends storing the record. ``FastLoader`` is compiled once from a schema's declared fields.
-For a record that is a plain dict whose values have the expected JSON types, it runs the
-schema's own pieces (each field's ``_deserialize`` where one is needed, each field's own
-validators, the schema's ``@pre_load`` and ``@validates`` methods) without the machinery,
-and returns exactly what ``schema.load`` returns. For anything else (a missing required
-field, an unknown one, a wrong type, a failing rule, a schema feature it does not model)
-it answers ``None``, and the caller runs ``schema.load``, which gives the result or the
-error messages. Rules and messages are therefore written in one place only: the schema.
+around the checks rather than the checks: a worker would spend more time there than
+PostgreSQL spends storing the record. ``FastLoader`` compiles a schema's declared fields,
+once, into the source of one plain Python function (readable as ``FastLoader.source``),
+much as fastjsonschema compiles a JSON Schema. For a record that is a plain dict whose
+values have the expected JSON types, that function runs the schema's own pieces (each
+field's ``_deserialize`` where one is needed, each field's validators, the schema's
+``@pre_load``, ``@validates`` and ``@validates_schema`` methods) in marshmallow's order, without the machinery,
+and returns exactly what ``schema.load`` returns. The common validators (Length, OneOf,
+Range, Regexp, and Email for plain ASCII addresses) become comparisons in that source;
+any other is called. For anything else (a missing required field, an unknown one, a
+wrong type, a failing rule, a schema feature it does not model) it answers ``None``, and
+the caller runs ``schema.load``, which gives the result or the error messages. Rules and
+messages are therefore written in one place only: the schema.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -23,9 +26,19 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 from marshmallow.utils import missing
 
-# A field loader returns the loaded value, or _REFUSE to send the record to schema.load.
-_REFUSE = object()
-FieldLoader = Callable[[Any, dict], Any]
+# Plain ASCII addresses, the common case: a strict subset of what validate.Email accepts (its
+# dot-atom user part and its domain labels, restricted to ASCII), checked in a fraction of
+# the time its Unicode-wide expressions take. Anything else goes to the validator itself.
+PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,6}")
+
+# Fields whose values are JSON strings, loaded as they are.
+_TEXT_FIELDS = (fields.String, fields.Email)
+
+
+class Unsupported(Exception):
+    """The schema uses a feature the compiled path does not model: always use ``load``."""
 
 
 class FastLoader:
@@ -33,11 +46,11 @@ class FastLoader:
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        self._fields: dict[str, tuple[str, FieldLoader]] = {}  # data key: (attribute, loader)
-        self._required: frozenset[str] = frozenset()
-        self._pre_load: list[Callable] = []
-        self._validators: list[tuple[Callable, str, str]] = []  # (method, attribute, data key)
-        self.enabled = self._compile(schema)
+        try:
+            self.source, self._load = _compile(schema)
+        except Unsupported:
+            self.source, self._load = None, None
+        self.enabled = self._load is not None
 
     def load_or_raise(self, record: Any) -> dict:
         """Return ``schema.load(record)``, through the fast path when it can; raise as it does."""
@@ -46,185 +59,187 @@ class FastLoader:
 
     def load(self, record: Any) -> dict | None:
         """Return what ``schema.load(record)`` returns if the fast path is sure, else None."""
-        if not self.enabled or type(record) is not dict:
-            return None
-        try:
-            for hook in self._pre_load:
-                record = hook(record, many=False, partial=None, unknown=RAISE)
-        except ValidationError:
-            return None
-        if type(record) is not dict or not self._required.issubset(record):
-            return None
-        result = {}
-        fields_by_key = self._fields
-        for key, value in record.items():
-            field = fields_by_key.get(key)
-            if field is None:  # an unknown field: the schema names it
-                return None
-            loaded = field[1](value, record)
-            if loaded is _REFUSE:
-                return None
-            result[field[0]] = loaded
-        try:
-            for method, attribute, data_key in self._validators:
-                if attribute in result:
-                    method(result[attribute], data_key=data_key)
-        except ValidationError:
-            return None
-        return result
-
-    def _compile(self, schema: Schema) -> bool:
-        """Build the field loaders; return False if the schema uses what this cannot model."""
-        hooks = schema._hooks  # noqa: SLF001 - marshmallow's registry of decorated methods
-        if (schema.many or schema.partial or schema.unknown != RAISE or hooks[POST_LOAD]
-                or hooks[VALIDATES_SCHEMA]):
-            return False
-        required = []
-        for name, field in schema.load_fields.items():
-            if field.load_default is not missing or field.pre_load or field.post_load:
-                return False
-            key = field.data_key if field.data_key is not None else name
-            self._fields[key] = (field.attribute or name, _field_loader(field, key))
-            if field.required:
-                required.append(key)
-        self._required = frozenset(required)
-        for attr_name, many, kwargs in hooks[PRE_LOAD]:
-            if many or kwargs.get("pass_original") or kwargs.get("pass_collection"):
-                return False
-            self._pre_load.append(getattr(schema, attr_name))
-        for attr_name, _, kwargs in hooks[VALIDATES]:
-            for field_name in kwargs["field_names"]:
-                field = schema.fields.get(field_name)
-                if field is None:
-                    return False
-                key = field.data_key if field.data_key is not None else field_name
-                self._validators.append((getattr(schema, attr_name), field.attribute or field_name,
-                                         key))
-        return True
+        return self._load(record) if self._load is not None else None
 
 
-def _field_loader(field: fields.Field, key: str) -> FieldLoader:
-    """Return the loader of one field: short cuts for strings, lists and mappings, else its own."""
-    check = _validator_check(field.validators)
-    allow_none = field.allow_none
+class _Source:
+    """The compiled function's lines, and the objects its source refers to by name."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {"ValidationError": ValidationError,
+                                          "_MISSING": missing, "_RAISE": RAISE}
+
+    def add(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+    def refuse_if(self, depth: int, condition: str) -> None:
+        self.add(depth, f"if {condition}: return None")
+
+    def bind(self, value: Any, hint: str) -> str:
+        """Return a name the source can use for ``value`` (ints are written as literals)."""
+        if type(value) is int:
+            return repr(value)
+        name = f"_{hint}{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+
+def _compile(schema: Schema) -> tuple[str, Callable[[Any], dict | None]]:
+    """Return the source of the schema's fast loader and the function it defines."""
+    hooks = schema._hooks  # marshmallow's registry of decorated methods
+    if schema.many or schema.partial or schema.unknown != RAISE or hooks[POST_LOAD]:
+        raise Unsupported
+    src = _Source()
+    src.add(0, "def load(record):")
+    src.refuse_if(1, "type(record) is not dict")
+    # Every refusal of a step marshmallow runs (a hook, a field's conversion, a validator)
+    # is a ValidationError: the schema then gives the messages.
+    src.add(1, "try:")
+    for hook in _per_record_hooks(src, schema, PRE_LOAD):
+        src.add(2, f"record = {hook}(record, many=False, partial=None, unknown=_RAISE)")
+        src.refuse_if(2, "type(record) is not dict")
+    src.add(2, "get = record.get")
+    src.add(2, "result = {}")
+    loaded = schema.load_fields
+    src.add(2, f"known = {sum(1 for field in loaded.values() if field.required)}")
+    for name, field in loaded.items():  # in the schema's order, as marshmallow fills its result
+        _emit_field(src, field, _data_key(field, name), field.attribute or name)
+    # More keys than known fields found: one of them is an unknown field.
+    src.refuse_if(2, "known != len(record)")
+    for attr_name, _, kwargs in hooks[VALIDATES]:
+        method = src.bind(getattr(schema, attr_name), "validates")
+        for field_name in kwargs["field_names"]:
+            field = schema.fields.get(field_name)
+            if field is None:
+                raise Unsupported
+            attribute = repr(field.attribute or field_name)
+            src.add(2, f"if {attribute} in result:")
+            src.add(3, f"{method}(result[{attribute}], data_key={_data_key(field, field_name)!r})")
+    # Then the schema's own validators, as Schema._do_load calls them for one record.
+    for method in _per_record_hooks(src, schema, VALIDATES_SCHEMA):
+        src.add(2, f"{method}(result, partial=None, many=False, unknown=_RAISE)")
+    src.add(2, "return result")
+    src.add(1, "except ValidationError:")
+    src.add(2, "return None")
+    source = "\n".join(src.lines) + "\n"
+    exec(compile(source, f"<fast loader of {type(schema).__name__}>", "exec"),  # noqa: S102
+         src.namespace)
+    return source, src.namespace["load"]
+
+
+def _per_record_hooks(src: _Source, schema: Schema, tag: str) -> list[str]:
+    """Bind the schema's ``tag`` hooks; refuse those given the collection or the original."""
+    names = []
+    for attr_name, many, kwargs in schema._hooks[tag]:
+        if many or kwargs.get("pass_original") or kwargs.get("pass_collection"):
+            raise Unsupported
+        names.append(src.bind(getattr(schema, attr_name), tag))
+    return names
+
+
+def _data_key(field: fields.Field, name: str) -> str:
+    return field.data_key if field.data_key is not None else name
+
+
+def _emit_field(src: _Source, field: fields.Field, key: str, attribute: str) -> None:
+    """Load ``record[key]`` into ``result[attribute]``, as Schema._deserialize does."""
+    if field.load_default is not missing or field.pre_load or field.post_load:
+        raise Unsupported
+    src.add(2, f"value = get({key!r}, _MISSING)")
+    if field.required:
+        src.refuse_if(2, "value is _MISSING")
+        depth = 2
+    else:
+        src.add(2, "if value is not _MISSING:")
+        src.add(3, "known += 1")
+        depth = 3
+    _emit_value(src, field, "value", key, depth)
+    src.add(depth, f"result[{attribute!r}] = value")
+
+
+def _emit_value(src: _Source, field: fields.Field, var: str, key: str, depth: int) -> None:
+    """Emit what Field.deserialize does to ``var``: it refuses, or leaves the loaded value."""
     kind = type(field)
-    bounds = _length_bounds(field.validators)
-    if kind is fields.String and bounds is not None:
-        # Most text fields: a length, or no rule at all, compared in place (no call per check).
-        low, high = bounds
-        def load_text(value, record):
-            if type(value) is str:
-                return value if low <= len(value) <= high else _REFUSE
-            return None if value is None and allow_none else _REFUSE
-        return load_text
-    if kind in (fields.String, fields.Email):
-        def load_string(value, record):
-            if type(value) is str:
-                return value if check(value) else _REFUSE
-            return None if value is None and allow_none else _REFUSE
-        return load_string
-    if kind is fields.List:
-        load_item = _field_loader(field.inner, key)
-        def load_list(value, record):
-            if type(value) is list:
-                items = [load_item(item, record) for item in value]
-                if any(item is _REFUSE for item in items) or not check(items):
-                    return _REFUSE
-                return items
-            return None if value is None and allow_none else _REFUSE
-        return load_list
-    if kind is fields.Dict and field.value_field is None and (
-            field.key_field is None or type(field.key_field) is fields.String):
-        # Mapping._deserialize returns a shallow copy, its keys checked by the key field.
-        check_key = _validator_check(field.key_field.validators) if field.key_field else None
-        def load_mapping(value, record):
-            if type(value) is dict:
-                if check_key is not None and not all(type(k) is str and check_key(k)
-                                                     for k in value):
-                    return _REFUSE
-                return dict(value) if check(value) else _REFUSE
-            return None if value is None and allow_none else _REFUSE
-        return load_mapping
-    # Any other field: its own conversion, in the field's order of steps (see Field.deserialize).
-    def load_other(value, record):
-        if value is None:
-            return None if allow_none else _REFUSE
-        try:
-            output = field._deserialize(value, key, record)  # noqa: SLF001
-            return output if check(output) else _REFUSE
-        except ValidationError:
-            return _REFUSE
-    return load_other
+    plain_dict = kind is fields.Dict and field.value_field is None and (
+        field.key_field is None or type(field.key_field) is fields.String)
+    if field.allow_none:
+        src.add(depth, f"if {var} is not None:")
+        depth += 1
+    elif not (kind in _TEXT_FIELDS or kind is fields.List or plain_dict):
+        src.refuse_if(depth, f"{var} is None")  # the others' type tests refuse None anyway
+    if kind in _TEXT_FIELDS:
+        src.refuse_if(depth, f"type({var}) is not str")
+    elif kind is fields.List:
+        src.refuse_if(depth, f"type({var}) is not list")
+        _emit_items(src, field.inner, var, key, depth)
+    elif plain_dict:
+        src.refuse_if(depth, f"type({var}) is not dict")
+        if field.key_field is not None:
+            name = f"key{depth}"
+            src.add(depth, f"for {name} in {var}:")
+            src.refuse_if(depth + 1, f"type({name}) is not str")
+            _emit_validators(src, field.key_field.validators, name, depth + 1, text=True)
+        # Mapping._deserialize returns a copy of the mapping, keys as they are.
+        src.add(depth, f"{var} = {src.bind(field.mapping_type, 'mapping')}({var})")
+    else:
+        # Any other field: its own conversion, in the field's order of steps.
+        convert = src.bind(field._deserialize, "deserialize")
+        src.add(depth, f"{var} = {convert}({var}, {key!r}, record)")
+    _emit_validators(src, field.validators, var, depth, text=kind in _TEXT_FIELDS)
 
 
-def _length_bounds(validators: list) -> tuple[int, float] | None:
-    """Return (min, max) if the validators are one Length (or none), else None."""
-    if not validators:
-        return 0, math.inf
-    if len(validators) == 1 and type(validators[0]) is validate.Length \
-            and validators[0].equal is None:
-        low, high = validators[0].min, validators[0].max
-        return (0 if low is None else low), (math.inf if high is None else high)
-    return None
+def _emit_items(src: _Source, inner: fields.Field, var: str, key: str, depth: int) -> None:
+    """Emit List._deserialize: each item loaded by the inner field, into a new list."""
+    item = f"item{depth}"
+    if type(inner) in _TEXT_FIELDS and not inner.allow_none:
+        # Strings load as themselves: check them in place, then copy the list at C speed.
+        src.add(depth, f"for {item} in {var}:")
+        _emit_value(src, inner, item, key, depth + 1)
+        src.add(depth, f"{var} = list({var})")
+        return
+    items = f"items{depth}"
+    src.add(depth, f"{items} = []")
+    src.add(depth, f"for {item} in {var}:")
+    _emit_value(src, inner, item, key, depth + 1)
+    src.add(depth + 1, f"{items}.append({item})")
+    src.add(depth, f"{var} = {items}")
 
 
-def _accept(value: Any) -> bool:
-    return True
+def _emit_validators(src: _Source, validators: list, var: str, depth: int, *, text: bool) -> None:
+    """Emit each validator, as Field._validate runs them: comparisons where they are known.
 
-
-def _passes(validator: Callable[[Any], Any], value: Any) -> bool:
-    try:
-        validator(value)
-    except ValidationError:
-        return False
-    return True
-
-
-# Plain ASCII addresses, the common case: a strict subset of what validate.Email accepts (its
-# dot-atom user part and its domain labels, restricted to ASCII), checked in a fraction of
-# the time its Unicode-wide expressions take. Anything else goes to the validator itself.
-PLAIN_EMAIL = re.compile(
-    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,6}")
-
-
-def _validator_check(validators: list) -> Callable[[Any], bool]:
-    """Return a function telling whether a value passes every validator, as marshmallow runs them.
-
-    Length, OneOf and Email, the common ones, are checked inline; any other validator (and
-    an address that is not a plain ASCII one) is called.
+    ``text`` says the value is a str, so the text validators can be compared in place.
     """
-    inline: list[Callable[[Any], bool]] = []
-    called = []
     for validator in validators:
-        bounds = _length_bounds([validator])
-        if bounds is not None:
-            inline.append(lambda v, low=bounds[0], high=bounds[1]: low <= len(v) <= high)
-        elif type(validator) is validate.OneOf:
-            inline.append(lambda v, choices=validator.choices: v in choices)
-        elif type(validator) is validate.Email:
-            inline.append(lambda v, validator=validator:
-                          PLAIN_EMAIL.fullmatch(v) is not None or _passes(validator, v))
+        kind = type(validator)
+        if kind is validate.Length:
+            if validator.equal is not None:
+                src.refuse_if(depth, f"len({var}) != {src.bind(validator.equal, 'length')}")
+                continue
+            low, high = validator.min, validator.max
+            if low is not None and high is not None:  # one len() call, not two
+                src.refuse_if(depth, f"not {src.bind(low, 'length')} <= len({var}) <= "
+                                     f"{src.bind(high, 'length')}")
+            elif low is not None:
+                src.refuse_if(depth, f"len({var}) < {src.bind(low, 'length')}")
+            elif high is not None:
+                src.refuse_if(depth, f"len({var}) > {src.bind(high, 'length')}")
+        elif kind is validate.Range:
+            if validator.min is not None:
+                below = "<" if validator.min_inclusive else "<="
+                src.refuse_if(depth, f"{var} {below} {src.bind(validator.min, 'minimum')}")
+            if validator.max is not None:
+                above = ">" if validator.max_inclusive else ">="
+                src.refuse_if(depth, f"{var} {above} {src.bind(validator.max, 'maximum')}")
+        elif kind is validate.OneOf and text:
+            src.refuse_if(depth, f"{var} not in {src.bind(validator.choices, 'choices')}")
+        elif kind is validate.Regexp and text:
+            src.refuse_if(depth, f"{src.bind(validator.regex.match, 'match')}({var}) is None")
+        elif kind is validate.Email and text:
+            plain = src.bind(PLAIN_EMAIL.fullmatch, "plain_email")
+            src.add(depth, f"if {plain}({var}) is None:")
+            src.add(depth + 1, f"{src.bind(validator, 'email')}({var})")
         else:
-            called.append(validator)
-
-    if not called:
-        if not inline:
-            return _accept
-        if len(inline) == 1:
-            return inline[0]
-        return lambda value: all(test(value) for test in inline)
-
-    def check(value: Any) -> bool:
-        for test in inline:
-            if not test(value):
-                return False
-        try:
-            for validator in called:
-                # marshmallow's rule: a plain function may also refuse by returning False.
-                if validator(value) is False and not isinstance(validator, validate.Validator):
-                    return False
-        except ValidationError:
-            return False
-        return True
-    return check
+            # Any other validator refuses by raising (marshmallow 4 ignores what it returns).
+            src.add(depth, f"{src.bind(validator, 'validator')}({var})")

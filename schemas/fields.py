@@ -43,12 +43,13 @@ class StrictBoolean(fields.Boolean):
 
 
 _CONTAINERS = (dict, list)
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def json_depth(value: Any) -> int:
     """Return how deeply ``value`` nests objects and arrays (a scalar is 0)."""
-    if type(value) is dict and not any(isinstance(v, _CONTAINERS) for v in value.values()):
-        return 1  # the common case, a flat object: one pass, at C speed
+    if type(value) is dict and _JSON_SCALARS.issuperset(map(type, value.values())):
+        return 1  # the common case, a flat object of JSON scalars: one pass, at C speed
     depth, level = 0, [value]
     while level:
         containers = [v for v in level if isinstance(v, _CONTAINERS)]

@@ -7,12 +7,23 @@ import datetime as dt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from bench.data import customer
 from schemas.customers import CustomerSchema, customer_schema
 from schemas.envelope import envelope_loader
 from schemas.fastpath import PLAIN_EMAIL, FastLoader
+from tests.support.records import records_for
+from workers.operations import REGISTRY
 
 FAST = FastLoader(customer_schema)
 
@@ -124,3 +135,101 @@ def test_schemas_with_features_it_does_not_model_always_use_load():
 def test_every_plain_address_is_one_marshmallow_accepts(address):
     # The inline test may only take a short cut to "accepted", never decide differently.
     assert validate.Email()(address) == address
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_operations_fast_path_agrees_with_schema_load(name):
+    schema = REGISTRY[name].schema
+    loader = FastLoader(schema)
+    assert loader.enabled
+    spoke = []
+
+    @settings(max_examples=200, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(record=records_for(schema))
+    def agrees(record):
+        spoke.append(agree(loader, schema, record))
+    agrees()
+    assert any(spoke), "the fast path took no record at all"
+
+
+def is_even(value):
+    if value % 2:
+        raise ValidationError("Must be even.")
+
+
+class EveryKindOfField(Schema):
+    """A field of each shape the compiled path models, and of some it only calls."""
+
+    code = fields.String(required=True, data_key="Code", attribute="code_attr",
+                         validate=[validate.Length(equal=3), validate.Regexp(r"[A-Z]")])
+    level = fields.Integer(strict=True, validate=[validate.Range(min=0, max=10,
+                                                                 max_inclusive=False),
+                                                  validate.OneOf([1, 2, 3, 8])])
+    ratio = fields.Float(allow_none=True, validate=validate.Range(min=0, min_inclusive=False))
+    even = fields.Integer(strict=True, validate=is_even)
+    numbers = fields.List(fields.Integer(strict=True, validate=validate.Range(max=5)))
+    words = fields.List(fields.String(allow_none=True), validate=validate.Length(min=1))
+    labels = fields.Dict(keys=fields.String(validate=validate.Length(max=2)))
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(strict=True))
+    contact = fields.Email(validate=validate.Length(min=6))
+
+    @pre_load
+    def strip_code(self, data, **kwargs):
+        if isinstance(data, dict) and isinstance(data.get("Code"), str):
+            return {**data, "Code": data["Code"].strip()}
+        return data
+
+    @validates("level")
+    def not_three(self, value, data_key):
+        if value == 3:
+            raise ValidationError("Not three.")
+
+    @validates_schema
+    def not_both(self, data, **kwargs):
+        if data.get("ratio") is not None and "even" in data:
+            raise ValidationError("Not both.", "ratio")
+
+
+SMALL = st.one_of(st.none(), st.booleans(), st.integers(-2, 11), st.floats(-1, 2),
+                  st.sampled_from(["", "a", "AB", " ABC ", "abc", "aBc", "x@y.io", "é@x.io",
+                                   "a@b", "ab@cd.ef", "1.5"]))
+FIELD_VALUES = st.one_of(SMALL, st.lists(SMALL, max_size=3),
+                         st.dictionaries(st.sampled_from(["", "a", "ab", "abc"]), SMALL,
+                                         max_size=3))
+KEYS = ["Code", "code", "code_attr", "level", "ratio", "even", "numbers", "words", "labels",
+        "counts", "contact"]
+
+
+@settings(max_examples=1500, deadline=None, database=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(st.dictionaries(st.sampled_from(KEYS), FIELD_VALUES, max_size=7))
+def test_every_kind_of_field_agrees_with_schema_load(record):
+    agree(EVERY_KIND, EVERY_KIND.schema, record)
+
+
+EVERY_KIND = FastLoader(EveryKindOfField())
+
+
+def test_every_kind_of_field_takes_valid_records():
+    valid = [{"Code": " AbC", "level": 8, "ratio": None, "even": 4, "numbers": [5, -1],
+              "words": ["a", None], "labels": {"ab": [1]}, "counts": {"a": 1},
+              "contact": "ab@cd.ef"},
+             {"Code": "Zzz"}, {"Code": "Q Q ", "ratio": 0.5, "contact": "é@example.com"}]
+    assert all(agree(EVERY_KIND, EVERY_KIND.schema, r) for r in valid)
+    assert EVERY_KIND.load({"Code": "Zzz"}) == {"code_attr": "Zzz"}
+    assert "_validator" in EVERY_KIND.source  # is_even and the Dict of values are called
+
+
+@pytest.mark.parametrize("record", [
+    {"code": "ABC"}, {"Code": "ABCD"}, {"Code": "abc"}, {"Code": "ABC", "level": 10},
+    {"Code": "ABC", "level": 3}, {"Code": "ABC", "level": 4}, {"Code": "ABC", "ratio": 0},
+    {"Code": "ABC", "even": 3}, {"Code": "ABC", "numbers": [6]}, {"Code": "ABC", "words": []},
+    {"Code": "ABC", "labels": {"abc": 1}}, {"Code": "ABC", "counts": {"a": "1"}},
+    {"Code": "ABC", "contact": "a@b.c"}, {"Code": "ABC", "level": True},
+    {"Code": "ABC", "ratio": 1.5, "even": 2},
+])
+def test_every_kind_of_field_leaves_refusals_to_the_schema(record):
+    with pytest.raises(ValidationError):
+        EVERY_KIND.schema.load(record)
+    assert EVERY_KIND.load(record) is None
