@@ -30,13 +30,15 @@ def test_every_phase_moved_every_record(bench_run):
     out, _ = bench_run
     figures = orjson.loads((out / "bench.json").read_bytes())
     runs = figures["runs"]
-    for key in ("limit_inserts", "limit_updates", "service_inserts", "service_updates"):
+    for key in ("limit_inserts", "limit_updates", "limit_json_inserts", "limit_json_updates",
+                "service_inserts", "service_updates"):
         assert runs[key]["records"] == 2000, key
         assert runs[key]["per_second"] > 0, key
     for key in ("service_inserts", "service_updates", "scale_1_worker", "scale_2_workers"):
         assert runs[key]["failed_records"] == 0, key
     assert runs["scale_1_worker"]["records"] == runs["scale_2_workers"]["records"] == 1000
     assert {"bench", "postgres"} <= set(runs["limit_inserts"]["cpu_ms_per_1000"])
+    assert {"bench", "postgres"} <= set(runs["limit_json_updates"]["cpu_ms_per_1000"])
     assert {"bench", "postgres", "web", "worker"} <= set(runs["service_updates"]["cpu_ms_per_1000"])
     assert runs["naive"]["records"] == 20
 
@@ -64,5 +66,6 @@ def test_chart_and_table_are_written(bench_run):
     out, stdout = bench_run
     assert (out / "throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| service end to end, inserts |" in stdout
+    assert "| limit: JSON array upsert, updates |" in stdout
     assert "| target | met |" in stdout
     assert "| CPU ms per 1,000 records |" in stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench import report
+from bench.results import Run
 
 
 def figures(one_worker_per_second: float, two_workers_per_second: float) -> dict:
@@ -33,3 +34,15 @@ def test_a_missed_scale_target_says_how_many_cores_it_would_need():
 def test_a_met_scale_target_has_no_note():
     verdict = report.judge(figures(10_000, 16_000))["scale"]
     assert verdict["met"] is True and "note" not in verdict
+
+
+def test_the_service_is_held_to_the_faster_limit():
+    def run(per_second: float) -> Run:
+        return Run(name="r", records=int(per_second), seconds=1.0, started=0.0)
+    runs = {"limit_inserts": run(60_000), "limit_json_inserts": run(75_000),
+            "limit_updates": run(50_000), "limit_json_updates": run(40_000),
+            "service_inserts": run(30_000), "service_updates": run(30_000)}
+    ratios = report.ratios(runs)
+    assert ratios["service_inserts_vs_limit"] == 0.4  # against JSON's 75,000, not COPY's
+    assert ratios["service_updates_vs_limit"] == 0.6  # against COPY's 50,000
+    assert ratios["two_workers_vs_one"] is None  # not measured
