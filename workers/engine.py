@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import psycopg
@@ -125,36 +126,53 @@ def fail_job(services: Services, job_id: str, message: str) -> None:
 def evaluate_chunk(operation: Operation, conn: psycopg.Connection, context: ChunkContext,
                    records: list[Any], first: int, count: int) -> tuple[list[dict], list[dict]]:
     """Validate and apply records [first, first+count); return (successful, failed) entries."""
-    first_seen = _first_index_of_each(records, operation.unique_field) if operation.unique_field else {}
+    unique = operation.unique_field
+    first_seen = _first_index_of_each(records, unique) if unique else {}
+    load = operation.load
     valid: list[ValidRecord] = []
-    outcomes: list[Outcome] = []
+    failures: list[Outcome] = []
     for index in range(first, first + count):
         record = records[index]
-        duplicate_of = _duplicate_of(record, index, operation.unique_field, first_seen)
-        if duplicate_of is not None:
-            outcomes.append(Outcome(index, False, (
-                f"{operation.unique_field}: Duplicate of the record at index {duplicate_of}; "
+        # A record repeating an earlier one's unique value (in any chunk of the request).
+        value = record.get(unique) if unique and type(record) is dict else None
+        duplicate_of = first_seen.get(value, index) if type(value) is str else index
+        if duplicate_of != index:
+            failures.append(Outcome(index, False, (
+                f"{unique}: Duplicate of the record at index {duplicate_of}; "
                 "each appears once per request, the first one is applied.")))
             continue
         try:
-            valid.append(ValidRecord(index, operation.load(record)))
+            valid.append(ValidRecord(index, load(record)))
         except ValidationError as error:
-            outcomes.append(Outcome(index, False, error_line(error.messages)))
-    if valid:
-        outcomes.extend(_apply_isolating_failures(operation, conn, context, valid))
-    outcomes.sort(key=lambda o: o.index)
+            failures.append(Outcome(index, False, error_line(error.messages)))
+    applied = _apply_isolating_failures(operation, conn, context, valid) if valid else []
+    applied.sort(key=_INDEX)  # in the request's order (already, from every apply here)
     key = operation.key_field
-    # Details (a balance, the points applied) follow the seed's three fields.
-    successful = [{key: _key_of(records[o.index], key), "index": o.index, "message": o.message,
-                   **(o.details or {})}
-                  for o in outcomes if o.ok]
-    return successful, _entries(records, key, [o for o in outcomes if not o.ok])
+    successful = []
+    for outcome in applied:
+        if outcome.ok:
+            entry = _entry(records, key, outcome, "message")
+            if outcome.details:  # (a balance, the points applied) after the seed's three fields
+                entry.update(outcome.details)
+            successful.append(entry)
+        else:
+            failures.append(outcome)
+    failures.sort(key=_INDEX)
+    return successful, _entries(records, key, failures)
+
+
+_INDEX = itemgetter(0)  # an Outcome's index
+
+
+def _entry(records: list[Any], key: str, outcome: Outcome, label: str) -> dict:
+    """Return the status body's entry for one outcome, its message under ``label``."""
+    return {key: _key_of(records[outcome.index], key), "index": outcome.index,
+            label: outcome.message}
 
 
 def _entries(records: list[Any], key: str, failures: list[Outcome]) -> list[dict]:
     """Return the status body's ``failed`` entries for these outcomes."""
-    return [{key: _key_of(records[o.index], key), "index": o.index, "error": o.message}
-            for o in failures]
+    return [_entry(records, key, o, "error") for o in failures]
 
 
 def _apply_isolating_failures(operation: Operation, conn: psycopg.Connection,
@@ -190,26 +208,17 @@ def _apply_error_message(error: Exception) -> str:
 def _first_index_of_each(records: list[Any], field: str) -> dict[str, int]:
     first: dict[str, int] = {}
     for index, record in enumerate(records):
-        value = record.get(field) if isinstance(record, dict) else None
-        if isinstance(value, str):
+        value = record.get(field) if type(record) is dict else None
+        if type(value) is str:
             first.setdefault(value, index)
     return first
 
 
-def _duplicate_of(record: Any, index: int, field: str | None, first_seen: dict[str, int]
-                  ) -> int | None:
-    if field is None or not isinstance(record, dict):
-        return None
-    value = record.get(field)
-    if not isinstance(value, str):
-        return None
-    first = first_seen.get(value, index)
-    return first if first != index else None
-
-
 def _key_of(record: Any, key: str) -> Any:
-    value = record.get(key) if isinstance(record, dict) else None
+    value = record.get(key) if type(record) is dict else None
     # Report only what identifies the record; a huge or nested value is not an id.
+    if type(value) is str:
+        return value if len(value) <= 256 else None
     return value if isinstance(value, (str, int)) and len(str(value)) <= 256 else None
 
 

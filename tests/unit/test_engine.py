@@ -140,3 +140,21 @@ def test_counters_lost_in_redis_are_rebuilt_from_postgres(services, tenant_id):
     assert services.progress.counts(job_id) == (4, 0)
     engine.apply_chunk(services, job_id, 2)
     assert job_row(services, job_id).finished_count == 6
+
+
+def test_records_whose_id_is_not_text_fail_alone_and_duplicates_name_the_first(services,
+                                                                             tenant_id):
+    records = [customer("dup-1"), {"customerId": ["dup-1"]}, customer("dup-1", name="Again"),
+               {"customerId": {"a": 1}}, "not an object", customer("dup-2"), {"customerId": 7}]
+    job_id = submit(services, tenant_id, records)
+    for chunk_no in engine.start_job(services, job_id):
+        engine.apply_chunk(services, job_id, chunk_no)
+    with services.db.transaction() as conn:
+        chunks = jobs.done_chunks(conn, job_id)
+    successful = [entry for chunk in chunks for entry in chunk.successful]
+    failed = {entry["index"]: entry for chunk in chunks for entry in chunk.failed}
+    assert [(s["customerId"], s["index"]) for s in successful] == [("dup-1", 0), ("dup-2", 5)]
+    assert sorted(failed) == [1, 2, 3, 4, 6]
+    assert failed[2]["error"].startswith("customerId: Duplicate of the record at index 0")
+    assert failed[2]["customerId"] == "dup-1"
+    assert [failed[i]["customerId"] for i in (1, 3, 4, 6)] == [None, None, None, 7]
