@@ -118,7 +118,8 @@ def _service(settings: Settings, env, service, inserts, updates) -> tuple[dict, 
             before = meter.snapshot()
             run, load = drive(client, batches, clients=settings.clients,
                               name=key.replace("_", " "), database_url=env.database_url)
-            run.extra["cpu_ms_per_1000"] = meter.per_thousand(before, run.records)
+            run.extra["cpu_ms_per_1000"] = meter.per_thousand(
+                before, run.records, also={"bench": load.observers_cpu_seconds})
             runs[key] = run
             latency["post_under_load"] += load.post_ms
             latency["post_probe"] += load.post_probe_ms
@@ -142,10 +143,11 @@ def _scale(settings: Settings, env, service) -> dict[str, Run]:
             meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
             settle(env.database_url)
             before = meter.snapshot()
-            runs[key], _ = drive(client, batches, clients=settings.clients,
-                                 name=f"{processes} worker process(es)",
-                                 database_url=env.database_url)
-            runs[key].extra["cpu_ms_per_1000"] = meter.per_thousand(before, runs[key].records)
+            runs[key], load = drive(client, batches, clients=settings.clients,
+                                    name=f"{processes} worker process(es)",
+                                    database_url=env.database_url)
+            runs[key].extra["cpu_ms_per_1000"] = meter.per_thousand(
+                before, runs[key].records, also={"bench": load.observers_cpu_seconds})
     return runs
 
 

@@ -1,7 +1,7 @@
 """CPU time spent per process group during a phase: where the machine's two cores went.
 
 Groups are process trees (web, worker), this process (the bench: the limit's writer or
-the HTTP clients), the private redis-server, and the PostgreSQL backends serving the
+the HTTP clients, plus the observer processes' own figures), the private redis-server, and the PostgreSQL backends serving the
 bench's database. A backend that both starts and ends inside a phase is missed; pools
 keep theirs open, so that is rare.
 """
@@ -53,9 +53,13 @@ class CpuMeter:
                 continue
         return seconds
 
-    def per_thousand(self, before: dict, records: int) -> dict[str, float]:
-        """Return CPU milliseconds per 1,000 records by group, since ``before``."""
-        used: dict[str, float] = {}
+    def per_thousand(self, before: dict, records: int, *,
+                     also: dict[str, float] | None = None) -> dict[str, float]:
+        """Return CPU milliseconds per 1,000 records by group, since ``before``.
+
+        ``also`` adds CPU seconds of processes that ended before this snapshot, by group.
+        """
+        used: dict[str, float] = dict(also or {})
         for key, seconds in self.snapshot().items():
             used[key[0]] = used.get(key[0], 0.0) + seconds - before.get(key, 0.0)
         return {group: round(total * 1000 / records * 1000, 1) for group, total in sorted(used.items())}

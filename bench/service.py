@@ -1,18 +1,24 @@
 """The service under load: the Procfile's web and worker processes, driven over HTTP.
 
 Several client threads POST pre-encoded 1,000-record bodies as fast as the service answers;
-a sampler GETs the oldest unfinished job meanwhile. The run lasts from the first POST to the
-last job ``completed`` (read from PostgreSQL, so watching costs the service nothing), and
-its time series comes from the chunks' commit times.
+meanwhile a sampler GETs the oldest unfinished job and a probe POSTs now and then, each
+from a process of its own: in the loaders' process their clocks would also count the
+waits for its GIL (5 ms a switch), which the service does not cause. The run lasts from
+the first POST to the last job ``completed`` (read from PostgreSQL, so watching costs the
+service nothing), and its time series comes from the chunks' commit times.
 """
 
 from __future__ import annotations
 
 import http.client
 import itertools
+import multiprocessing
 import os
+import queue
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -71,6 +77,19 @@ class WorkerPool:
         self.service.stop(self._process)
 
 
+@dataclass(frozen=True)
+class Keys:
+    """Where the service is and a tenant's key pair: what an observer process needs."""
+
+    base_url: str
+    api_key: str
+    secret_key: str
+
+    @classmethod
+    def of(cls, client: ApiClient) -> Keys:
+        return cls(client.base_url, client.api_key, client.secret_key)
+
+
 class KeepAliveClient:
     """Requests over one persistent connection, with the standard library's bare client.
 
@@ -78,10 +97,17 @@ class KeepAliveClient:
     quarter of what ``requests`` does per 260 KB POST (0.5 against 1.8 ms here).
     """
 
-    def __init__(self, client: ApiClient) -> None:
+    def __init__(self, client: ApiClient | Keys) -> None:
         parts = urlsplit(client.base_url)
         self._connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
         self._headers = {**JSON, "APIKey": client.api_key, "SecretKey": client.secret_key}
+
+    def job(self, job_id: str) -> dict:
+        """GET a job's status body."""
+        status, answer = self.send("GET", f"/batch/{job_id}")
+        if status != 200:
+            raise RuntimeError(f"GET answered {status}: {answer[:300]!r}")
+        return orjson.loads(answer)
 
     def submit(self, body: bytes) -> tuple[str, float]:
         """POST a customers batch; return its job id and the milliseconds the answer took."""
@@ -109,6 +135,7 @@ class Load:
     post_ms: list[float] = field(default_factory=list)
     post_probe_ms: list[float] = field(default_factory=list)
     get_running_ms: list[float] = field(default_factory=list)
+    observers_cpu_seconds: float = 0.0  # the sampler's and the probe's, the bench's own load
     job_ids: list[str] = field(default_factory=list)
 
 
@@ -119,35 +146,33 @@ def drive(client: ApiClient, batches: list[list[dict]], *, clients: int, name: s
     load = Load(job_ids=[""] * len(bodies))
     next_body = itertools.count()
     lock = threading.Lock()
-    posted = threading.Event()
+    keys = Keys.of(client)
+    sampler = Observer(_sample_running, keys)
+    prober = Observer(_probe_posts, keys, name)
 
     def post_all() -> None:
         own = KeepAliveClient(client)
         while (number := next(next_body)) < len(bodies):
             job_id, elapsed = own.submit(bodies[number])
+            sampler.feed(job_id)
             with lock:
                 load.post_ms.append(elapsed)
                 load.job_ids[number] = job_id
         own.close()
 
-    started = time.time()
-    posters = [threading.Thread(target=post_all, name=f"client-{n}") for n in range(clients)]
-    sampler = threading.Thread(target=_sample_running, args=(client, load, posted), daemon=True)
-    prober = threading.Thread(target=_probe_posts, args=(client, name, load, posted), daemon=True)
-    for thread in posters:
-        thread.start()
-    sampler.start()
-    prober.start()
-    for thread in posters:
-        thread.join()
-    if not all(load.job_ids):
-        raise RuntimeError("a client failed; see its traceback above")
-    try:
+    with sampler, prober:  # both ready before the first POST
+        started = time.time()
+        posters = [threading.Thread(target=post_all, name=f"client-{n}") for n in range(clients)]
+        for thread in posters:
+            thread.start()
+        for thread in posters:
+            thread.join()
+        if not all(load.job_ids):
+            raise RuntimeError("a client failed; see its traceback above")
         finished = _wait_completed(database_url, load.job_ids)
-    finally:
-        posted.set()
-        sampler.join()
-        prober.join()
+        load.get_running_ms, sampling_cpu = sampler.finish()
+        load.post_probe_ms, probing_cpu = prober.finish()
+        load.observers_cpu_seconds = sampling_cpu + probing_cpu
     records = sum(len(batch) for batch in batches)
     run = Run(name=name, records=records, seconds=finished["last_finished"] - started,
               started=started, timeline=_timeline(database_url, load.job_ids),
@@ -155,42 +180,109 @@ def drive(client: ApiClient, batches: list[list[dict]], *, clients: int, name: s
     return run, load
 
 
-def _sample_running(client: ApiClient, load: Load, done: threading.Event) -> None:
-    """GET the oldest unfinished job, keeping the latencies of answers that say running."""
-    own = ApiClient(client.base_url, client.api_key, client.secret_key, client.tenant_id)
-    position = 0
-    while not done.is_set():
-        job_id = load.job_ids[position] if position < len(load.job_ids) else ""
-        if not job_id:
+class Observer:
+    """A client measuring latencies from a process of its own, while the loaders run.
+
+    ``watch(keys, *args, ready=, stop=, jobs=)`` runs in that process: it sets ``ready``
+    once it can send, takes the job ids the loaders ``feed`` from ``jobs``, and returns
+    its latencies in milliseconds once ``stop`` is set.
+    """
+
+    def __init__(self, watch: Callable[..., list[float]], *args) -> None:
+        context = multiprocessing.get_context("spawn")  # not fork: the loaders have threads
+        self._ready, self._stop = context.Event(), context.Event()
+        self._jobs, self._results = context.Queue(), context.Queue()
+        self._process = context.Process(
+            target=_observe, args=(watch, args, self._ready, self._stop, self._jobs,
+                                   self._results), daemon=True)
+
+    def __enter__(self) -> Observer:
+        self._process.start()
+        if not self._ready.wait(60):
+            raise RuntimeError("an observer process did not start")
+        return self
+
+    def feed(self, job_id: str) -> None:
+        self._jobs.put(job_id)
+
+    def finish(self) -> tuple[list[float], float]:
+        """Stop watching; return the latencies and the CPU seconds watching took."""
+        self._stop.set()
+        return self._results.get(timeout=120)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.kill()
+
+
+class _Ready:
+    """The observer's ``ready``: also notes the CPU time it had used until then."""
+
+    def __init__(self, event) -> None:
+        self._event, self.cpu_seconds = event, 0.0
+
+    def set(self) -> None:
+        self.cpu_seconds = time.process_time()
+        self._event.set()
+
+
+def _observe(watch, args, ready, stop, jobs, results) -> None:
+    """Run ``watch``; send back its latencies and the CPU it used while watching."""
+    marker = _Ready(ready)
+    samples = watch(*args, ready=marker, stop=stop, jobs=jobs)
+    # Its start (spawning, imports) is not load on the service: count from ready on.
+    results.put((samples, time.process_time() - marker.cpu_seconds))
+
+
+def _sample_running(keys: Keys, *, ready, stop, jobs) -> list[float]:
+    """GET the oldest unfinished job; return the latencies of answers that said running."""
+    own = KeepAliveClient(keys)
+    unfinished: deque[str] = deque()
+    samples = []
+    ready.set()
+    while not stop.is_set():
+        try:
+            while True:
+                unfinished.append(jobs.get_nowait())
+        except queue.Empty:
+            pass
+        if not unfinished:
             time.sleep(0.01)
             continue
         began = time.perf_counter()
-        body = own.job(job_id)
+        body = own.job(unfinished[0])
         elapsed = (time.perf_counter() - began) * 1000
         if body["status"] == "running":
-            load.get_running_ms.append(elapsed)
+            samples.append(elapsed)
         elif body["status"] in FINAL:
-            position += 1
+            unfinished.popleft()
             continue
         time.sleep(0.1)  # ~10 GETs a second: a client watching, not hammering
+    own.close()
+    return samples
 
 
-def _probe_posts(client: ApiClient, name: str, load: Load, done: threading.Event) -> None:
+def _probe_posts(keys: Keys, name: str, *, ready, stop, jobs) -> list[float]:
     """POST 1,000 records every quarter second while the import runs; stop each such job.
 
     The latency a client sees when it submits while an import is under way, apart from the
     loaders' own POSTs, which come back to back and so measure how requests queue behind
     each other. Stopping the probe's job at once keeps it from adding work to the run.
     """
-    own = KeepAliveClient(client)
+    own = KeepAliveClient(keys)
     body = orjson.dumps({"body": data.batches(f"probe-{name.replace(' ', '-')}", 1000, 1000)[0]})
+    samples = []
+    ready.set()
     while True:  # at least one, however short the run
         job_id, elapsed = own.submit(body)
-        load.post_probe_ms.append(elapsed)
+        samples.append(elapsed)
         own.send("DELETE", f"/batch/{job_id}")
-        if done.wait(0.25):
+        if stop.wait(0.25):
             break
     own.close()
+    return samples
 
 
 def _wait_completed(database_url: str, job_ids: list[str], timeout: float = 1800) -> dict:
