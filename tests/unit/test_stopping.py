@@ -38,7 +38,7 @@ def test_delete_stops_reads_the_chunks_and_the_webhook_in_one_transaction(
     answer = client.delete(f"/api/v4.0/integrations/batch/{job_id}", headers=keys)
 
     assert answer.status_code == 200, answer.text
-    assert len(transactions) == 2  # authenticate, then the stop with all it reads
+    assert transactions == ["statement", "transaction"]  # authenticate, then stop and read
     body = answer.get_json()
     assert (body["status"], body["finishedCount"], body["errorCount"]) == ("stopped", 2, 0)
     assert len(body["response"]["successful"]) == 2
