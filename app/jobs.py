@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from psycopg.types.numeric import Int4
 
 UNFINISHED = ("queued", "running")
 FINISHED = ("completed", "failed", "stopped")
@@ -134,27 +135,40 @@ def done_chunk(row: tuple) -> DoneChunk:
 
 def mark_running(conn: psycopg.Connection, job_id: str) -> Job | None:
     """Move a queued job to running; return the job as it is now (None if unknown)."""
-    job = get_job(conn, job_id, lock="FOR UPDATE")
-    if job is not None and job.status == "queued":
-        conn.execute("UPDATE batch_jobs SET status = 'running', started_at = now() WHERE id = %s",
-                     (job_id,))
-        job = get_job(conn, job_id)
-    return job
+    row = conn.execute(
+        "UPDATE batch_jobs SET status = 'running', started_at = now()"
+        f" WHERE id = %s AND status = 'queued' RETURNING {_JOB_COLUMNS}", (job_id,)).fetchone()
+    if row is not None:
+        return Job(*row)
+    # Not queued (a redelivered start, a stopped job): locked as the update would have.
+    return get_job(conn, job_id, lock="FOR UPDATE")
 
 
-def ensure_chunks(conn: psycopg.Connection, job_id: str, total: int, chunk_size: int) -> None:
-    """Create the job's chunk rows (once: a second call with any size changes nothing)."""
-    exists = conn.execute("SELECT 1 FROM batch_chunks WHERE job_id = %s LIMIT 1",
-                          (job_id,)).fetchone()
-    if exists:
-        return
-    starts = list(range(0, total, chunk_size))
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO batch_chunks (job_id, chunk_no, first_index, record_count)"
-            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            [(job_id, n, first, min(chunk_size, total - first)) for n, first in enumerate(starts)],
-        )
+def split_into_chunks(conn: psycopg.Connection, job_id: str, total: int, chunk_size: int
+                      ) -> tuple[list[int], list[DoneChunk]]:
+    """Create the job's chunk rows once; return its pending chunks and its applied ones.
+
+    A second call, with any size, creates nothing: it reads the chunks the first made.
+    One statement: the rows inserted by its first part are invisible to its own reads,
+    so it returns them as inserted, or else (nothing inserted) the rows that exist.
+    """
+    rows = conn.execute(
+        "WITH created AS ("
+        " INSERT INTO batch_chunks (job_id, chunk_no, first_index, record_count)"
+        " SELECT %(job)s, n, n * %(size)s, least(%(size)s, %(total)s - n * %(size)s)"
+        " FROM generate_series(0, (%(total)s - 1) / %(size)s) AS n"
+        " WHERE %(total)s > 0 AND NOT EXISTS (SELECT 1 FROM batch_chunks WHERE job_id = %(job)s)"
+        " ON CONFLICT DO NOTHING"
+        " RETURNING chunk_no, done_at IS NOT NULL AS done, finished_count, error_count)"
+        " SELECT * FROM created"
+        " UNION ALL SELECT chunk_no, done_at IS NOT NULL, finished_count, error_count"
+        " FROM batch_chunks WHERE job_id = %(job)s AND NOT EXISTS (SELECT 1 FROM created)"
+        " ORDER BY chunk_no",
+        {"job": job_id, "size": Int4(chunk_size), "total": Int4(total)}).fetchall()
+    pending = [number for number, done, _, _ in rows if not done]
+    done = [DoneChunk(number, finished, errors, None, None)
+            for number, applied, finished, errors in rows if applied]
+    return pending, done
 
 
 def pending_chunks(conn: psycopg.Connection, job_id: str) -> list[int]:
@@ -340,15 +354,14 @@ def begin_chunk_attempt(conn: psycopg.Connection, job_id: str, chunk_no: int
     attempt before applying the chunk: a worker killed mid-chunk still leaves it counted.
     """
     row = conn.execute(
-        "SELECT attempts, last_error, done_at IS NOT NULL FROM batch_chunks"
-        " WHERE job_id = %s AND chunk_no = %s FOR UPDATE SKIP LOCKED",
+        "UPDATE batch_chunks SET attempts = attempts + (done_at IS NULL)::int,"
+        " attempted_at = CASE WHEN done_at IS NULL THEN now() ELSE attempted_at END"
+        " WHERE (job_id, chunk_no) = (SELECT job_id, chunk_no FROM batch_chunks"
+        "  WHERE job_id = %s AND chunk_no = %s FOR UPDATE SKIP LOCKED)"
+        " RETURNING attempts, last_error, done_at IS NOT NULL",
         (job_id, chunk_no),
     ).fetchone()
-    if row is None or row[2]:
-        return Attempt(*row) if row else None
-    conn.execute("UPDATE batch_chunks SET attempts = attempts + 1, attempted_at = now()"
-                 " WHERE job_id = %s AND chunk_no = %s", (job_id, chunk_no))
-    return Attempt(row[0] + 1, row[1])
+    return Attempt(*row) if row else None
 
 
 def note_chunk_error(conn: psycopg.Connection, job_id: str, chunk_no: int, error: str, *,

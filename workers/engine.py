@@ -50,9 +50,8 @@ def start_job(services: Services, job_id: str) -> list[int]:
         if job is None or job.status != "running":
             log.info("job %s not started: %s", job_id, job.status if job else "unknown")
             return []
-        jobs.ensure_chunks(conn, job_id, job.total_count, services.config.CHUNK_SIZE)
-        pending = jobs.pending_chunks(conn, job_id)
-        done = jobs.done_chunks(conn, job_id, with_outcomes=False)
+        pending, done = jobs.split_into_chunks(conn, job_id, job.total_count,
+                                               services.config.CHUNK_SIZE)
     _rebuild_progress(services, job_id, done)
     if not pending:
         finish_job(services, job_id)
