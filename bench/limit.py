@@ -17,17 +17,13 @@ import orjson
 import psycopg
 
 from bench.results import Run
-from workers.operations.customers import MERGE_ON_CONFLICT
+from workers.operations.customers import MERGE_ON_CONFLICT, UPSERT_ARRAY
 
 WAYS = ("copy", "json")
 _STAGING = "CREATE TEMP TABLE IF NOT EXISTS limit_staging (customer_id text, profile jsonb) ON COMMIT DELETE ROWS"
 _UPSERT_STAGED = ("INSERT INTO customers AS c (tenant_id, customer_id, profile)"
                   " SELECT %s, s.customer_id, s.profile FROM limit_staging s ORDER BY s.customer_id "
                   + MERGE_ON_CONFLICT)
-_UPSERT_ARRAY = ("INSERT INTO customers AS c (tenant_id, customer_id, profile)"
-                 " SELECT %s, record ->> 'customerId', record - 'customerId'"
-                 " FROM jsonb_array_elements(%s::jsonb) AS records(record)"
-                 " ORDER BY record ->> 'customerId' " + MERGE_ON_CONFLICT)
 
 
 def run_key(way: str, kind: str) -> str:
@@ -51,7 +47,7 @@ def upsert_directly(conn: psycopg.Connection, tenant_id: int, batches: list[list
                         copy.write_row((record["customerId"], orjson.dumps(profile).decode()))
                 cur.execute(_UPSERT_STAGED, (tenant_id,))
         else:
-            conn.execute(_UPSERT_ARRAY, (tenant_id, orjson.dumps(batch).decode()))
+            conn.execute(UPSERT_ARRAY, (tenant_id, orjson.dumps(batch).decode()))
         conn.commit()
         timeline.append((time.time(), len(batch)))
     seconds = time.time() - started

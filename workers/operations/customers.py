@@ -38,12 +38,14 @@ ON CONFLICT (tenant_id, customer_id) DO UPDATE SET
     updated_at = now()
 """
 
-_UPSERT = """
+# The upsert of a chunk: its tenant, then its records as one JSON array. Shared with the
+# benchmark's limit too, which feeds PostgreSQL the same way.
+UPSERT_ARRAY = """
 INSERT INTO customers AS c (tenant_id, customer_id, profile)
 SELECT %s, record ->> 'customerId', record - 'customerId'
 FROM jsonb_array_elements(%s::jsonb) AS records(record)
-ORDER BY record ->> 'customerId'""" + MERGE_ON_CONFLICT + """RETURNING customer_id, (xmax = 0) AS created
-"""
+ORDER BY record ->> 'customerId'""" + MERGE_ON_CONFLICT
+_UPSERT = UPSERT_ARRAY + "RETURNING customer_id, (xmax = 0) AS created"
 
 
 def apply_customers(conn: psycopg.Connection, context: ChunkContext,
