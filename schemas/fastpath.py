@@ -42,24 +42,30 @@ class Unsupported(Exception):
 
 
 class FastLoader:
-    """``load(record)``: the schema's result for a record it accepts as is, else ``None``."""
+    """``load(record)``: the schema's result for a record it accepts as is, else ``None``.
+
+    ``load`` is the compiled function itself (no call around it: it runs once per record),
+    or, for a schema it cannot model, one that is never sure.
+    """
+
+    load: Callable[[Any], dict | None]
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         try:
-            self.source, self._load = _compile(schema)
+            self.source, self.load = _compile(schema)
         except Unsupported:
-            self.source, self._load = None, None
-        self.enabled = self._load is not None
+            self.source, self.load = None, _never_sure
+        self.enabled = self.source is not None
 
     def load_or_raise(self, record: Any) -> dict:
         """Return ``schema.load(record)``, through the fast path when it can; raise as it does."""
         loaded = self.load(record)
         return loaded if loaded is not None else self.schema.load(record)
 
-    def load(self, record: Any) -> dict | None:
-        """Return what ``schema.load(record)`` returns if the fast path is sure, else None."""
-        return self._load(record) if self._load is not None else None
+
+def _never_sure(record: Any) -> None:
+    return None
 
 
 class _Source:
