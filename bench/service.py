@@ -104,19 +104,21 @@ class KeepAliveClient:
 
     def job(self, job_id: str) -> dict:
         """GET a job's status body."""
-        status, answer = self.send("GET", f"/batch/{job_id}")
-        if status != 200:
-            raise RuntimeError(f"GET answered {status}: {answer[:300]!r}")
-        return orjson.loads(answer)
+        return orjson.loads(self._expect(200, "GET", f"/batch/{job_id}"))
 
     def submit(self, body: bytes) -> tuple[str, float]:
         """POST a customers batch; return its job id and the milliseconds the answer took."""
         began = time.perf_counter()
-        status, answer = self.send("POST", "/batch/customers", body)
+        answer = self._expect(202, "POST", "/batch/customers", body)
         elapsed = (time.perf_counter() - began) * 1000
-        if status != 202:
-            raise RuntimeError(f"POST answered {status}: {answer[:300]!r}")
         return orjson.loads(answer)["jobId"], elapsed
+
+    def _expect(self, expected: int, method: str, path: str, body: bytes | None = None) -> bytes:
+        """Send a request; return the answer's body, or raise if its status is not ``expected``."""
+        status, answer = self.send(method, path, body)
+        if status != expected:
+            raise RuntimeError(f"{method} answered {status}: {answer[:300]!r}")
+        return answer
 
     def send(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
         """Send a request to ``PREFIX + path``; return the status and the answer's body."""
