@@ -165,7 +165,7 @@ def split_into_chunks(conn: psycopg.Connection, job_id: str, total: int, chunk_s
         " FROM batch_chunks WHERE job_id = %(job)s AND NOT EXISTS (SELECT 1 FROM created)"
         " ORDER BY chunk_no",
         {"job": job_id, "size": Int4(chunk_size), "total": Int4(total)}).fetchall()
-    pending = [number for number, done, _, _ in rows if not done]
+    pending = [number for number, applied, _, _ in rows if not applied]
     done = [DoneChunk(number, finished, errors, None, None)
             for number, applied, finished, errors in rows if applied]
     return pending, done

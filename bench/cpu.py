@@ -1,9 +1,9 @@
 """CPU time spent per process group during a phase: where the machine's two cores went.
 
 Groups are process trees (web, worker), this process (the bench: the limit's writer or
-the HTTP clients, plus the observer processes' own figures), the private redis-server, and the PostgreSQL backends serving the
-bench's database. A backend that both starts and ends inside a phase is missed; pools
-keep theirs open, so that is rare.
+the HTTP clients, plus the observer processes' own figures), the private redis-server,
+and the PostgreSQL backends serving the bench's database. A backend that both starts and
+ends inside a phase is missed; pools keep theirs open, so that is rare.
 """
 
 from __future__ import annotations

@@ -201,14 +201,14 @@ KEYS = ["Code", "code", "code_attr", "level", "ratio", "even", "numbers", "words
         "counts", "contact"]
 
 
+EVERY_KIND = FastLoader(EveryKindOfField())
+
+
 @settings(max_examples=1500, deadline=None, database=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 @given(st.dictionaries(st.sampled_from(KEYS), FIELD_VALUES, max_size=7))
 def test_every_kind_of_field_agrees_with_schema_load(record):
     agree(EVERY_KIND, EVERY_KIND.schema, record)
-
-
-EVERY_KIND = FastLoader(EveryKindOfField())
 
 
 def test_every_kind_of_field_takes_valid_records():
