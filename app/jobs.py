@@ -228,11 +228,12 @@ CHUNK_SUMS = ("(SELECT coalesce(sum(c.finished_count), 0)::int AS finished,"
               " FROM batch_chunks c WHERE c.job_id = j.id AND c.done_at IS NOT NULL)")
 
 
-def finish_if_done(conn: psycopg.Connection, job_id: str) -> bool:
-    """Complete a running job whose chunks are all applied; return True if it did now.
+def finish_if_done(conn: psycopg.Connection, job_id: str, *, returning: str = "true") -> Any:
+    """Complete a running job whose chunks are all applied; None unless it did now.
 
     Runs after the caller's chunk committed, in its own statement: whichever chunk commits
-    last sees every chunk done, so exactly one caller completes the job.
+    last sees every chunk done, so exactly one caller completes the job. It returns the
+    SQL expression ``returning`` over the completed job ``j``, asked in the same statement.
     """
     row = conn.execute(
         "UPDATE batch_jobs j SET status = 'completed', finished_at = now(),"
@@ -240,10 +241,10 @@ def finish_if_done(conn: psycopg.Connection, job_id: str) -> bool:
         " WHERE j.id = %s AND j.status = 'running'"
         " AND EXISTS (SELECT 1 FROM batch_chunks c WHERE c.job_id = j.id)"
         " AND NOT EXISTS (SELECT 1 FROM batch_chunks c WHERE c.job_id = j.id AND c.done_at IS NULL)"
-        " RETURNING 1",
+        f" RETURNING {returning}",
         (job_id,),
     ).fetchone()
-    return row is not None
+    return None if row is None else row[0]
 
 
 def fail_job(conn: psycopg.Connection, job_id: str, message: str) -> bool:

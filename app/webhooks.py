@@ -73,10 +73,16 @@ def attach(conn: psycopg.Connection, job_id: str, url: str, secret_key_digest: b
                  (job_id, url, secret_key_digest))
 
 
+def callback_pending_sql(job_id: str) -> str:
+    """Return an SQL condition: the job ``job_id`` (an SQL expression) has a callback not yet
+    delivered. For a statement that asks it alongside its own work, in one round trip."""
+    return (f"EXISTS (SELECT 1 FROM job_callbacks cb WHERE cb.job_id = {job_id}"
+            " AND cb.delivered_at IS NULL)")
+
+
 def callback_pending(conn: psycopg.Connection, job_id: str) -> bool:
     """Return whether the job has a callback not yet delivered."""
-    return conn.execute("SELECT 1 FROM job_callbacks WHERE job_id = %s AND delivered_at IS NULL",
-                        (job_id,)).fetchone() is not None
+    return conn.execute(f"SELECT {callback_pending_sql('%s')}", (job_id,)).fetchone()[0]
 
 
 def notify_job_ended(services: Services, job_id: str, *, pending: bool | None = None) -> None:
@@ -87,7 +93,7 @@ def notify_job_ended(services: Services, job_id: str, *, pending: bool | None = 
     """
     if pending is None:
         try:
-            with services.db.transaction() as conn:
+            with services.db.statement() as conn:
                 pending = callback_pending(conn, job_id)
         except psycopg.Error as error:
             log.warning("webhook of job %s not looked up: %s", job_id, error)

@@ -30,7 +30,8 @@ def run_chunk(services: Services, job_id: str, chunk_no: int) -> engine.ChunkRep
     Raises what the attempt raised while budget remains, so that the task retries it.
     """
     limit = services.config.CHUNK_MAX_ATTEMPTS
-    with services.db.transaction() as conn:
+    # One statement, committed on its own before any work (autocommit: one round trip).
+    with services.db.statement() as conn:
         attempt = jobs.begin_chunk_attempt(conn, job_id, chunk_no)
     if attempt is None:
         log.info("chunk %s of job %s is being applied by another delivery", chunk_no, job_id)
@@ -79,7 +80,7 @@ def give_up_chunk(services: Services, job_id: str, chunk_no: int, attempts: int,
 def start_within_budget(services: Services, job_id: str) -> bool:
     """Count an attempt at starting the job; False (and the job failed) once spent."""
     limit = services.config.CHUNK_MAX_ATTEMPTS
-    with services.db.transaction() as conn:
+    with services.db.statement() as conn:
         number = jobs.begin_start_attempt(conn, job_id)
     if number is not None and number > limit:
         engine.fail_job(services, job_id,

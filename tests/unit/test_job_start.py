@@ -1,11 +1,11 @@
-"""Starting a job and counting attempts, each in as few statements as it takes."""
+"""Starting a job, counting attempts and completing it, each in as few statements as it takes."""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
 
-from app import jobs
+from app import jobs, webhooks
 from tests.support.factories import customers
 from tests.unit.conftest import submit_job
 
@@ -73,3 +73,21 @@ def test_an_attempt_is_counted_unless_applied_or_held(services, unit_tenant, dat
     with services.db.transaction() as conn:
         assert jobs.begin_chunk_attempt(conn, job_id, 1) == jobs.Attempt(1, None)
         assert jobs.begin_chunk_attempt(conn, job_id, 99) is None  # no such chunk
+
+
+def test_the_completing_statement_says_whether_a_webhook_waits(services, unit_tenant):
+    with_callback = submit_job(services, unit_tenant, customers(1))
+    without = submit_job(services, unit_tenant, customers(1))
+    pending = webhooks.callback_pending_sql("j.id")
+    with services.db.transaction() as conn:
+        webhooks.attach(conn, with_callback, "https://example.com/hook", b"digest")
+        for job_id in (with_callback, without):
+            jobs.mark_running(conn, job_id)
+            jobs.split_into_chunks(conn, job_id, 1, 2)
+            assert jobs.finish_if_done(conn, job_id, returning=pending) is None  # chunk to do
+            jobs.complete_chunk(conn, job_id, 0, [{"index": 0}], [])
+    with services.db.statement() as conn:
+        assert jobs.finish_if_done(conn, with_callback, returning=pending) is True
+        assert jobs.finish_if_done(conn, without, returning=pending) is False
+        assert jobs.finish_if_done(conn, without, returning=pending) is None  # completed before
+        assert jobs.finish_if_done(conn, with_callback) is None

@@ -1,0 +1,61 @@
+"""A job run in-process by its tasks: the connections it takes, its live counters in Redis."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from tests.support.factories import customers
+from tests.unit.conftest import read_job, submit_job
+from workers import tasks
+
+
+@pytest.fixture
+def services(app):
+    return app.extensions["batchq"]
+
+
+@pytest.fixture
+def progress_calls(services, monkeypatch) -> list[str]:
+    """Record each write to the live counters (and still make it)."""
+    calls: list[str] = []
+    for name in ("rebuild", "add_chunk", "forget"):
+        write = getattr(services.progress, name)
+
+        def recorded(*args, _write=write, _name=name):
+            calls.append(_name)
+            return _write(*args)
+        monkeypatch.setattr(services.progress, name, recorded)
+    return calls
+
+
+def test_a_job_of_one_chunk_takes_five_connections_and_no_live_counters(
+        app, services, unit_tenant, transactions, progress_calls):
+    job_id = submit_job(services, unit_tenant, customers(2, prefix=secrets.token_hex(4)))
+    transactions.clear()
+
+    with app.app_context():
+        tasks.run_job.run(job_id)
+    taken = list(transactions)
+
+    job = read_job(services, job_id)
+    assert (job.status, job.finished_count, job.error_count) == ("completed", 2, 0)
+    # The start's attempt, the start, the chunk's attempt, the chunk, the completion: the
+    # three single statements are each one round trip, outside a transaction.
+    assert taken == ["statement", "transaction", "statement", "transaction", "statement"]
+    assert progress_calls == []  # GET sums the chunk instead
+
+
+def test_a_job_of_several_chunks_counts_each_live_then_drops_the_counters(
+        app, services, unit_tenant, progress_calls):
+    job_id = submit_job(services, unit_tenant, customers(3, prefix=secrets.token_hex(4)))
+
+    with app.app_context():
+        tasks.run_job.run(job_id)   # applies chunk 0 of 2 (CHUNK_SIZE 2), sends chunk 1
+        assert services.progress.counts(job_id) == (2, 0)
+        tasks.process_chunk.run(job_id, 1)
+
+    assert read_job(services, job_id).status == "completed"
+    assert progress_calls == ["rebuild", "add_chunk", "add_chunk", "forget"]
+    assert services.progress.counts(job_id) is None
