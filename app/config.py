@@ -199,10 +199,12 @@ class Config:
             "task_acks_late": True,
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,
-            # Flower and `celery events` see tasks as workers receive, start and finish them.
-            # Not as they are sent: that event is one more Redis publish inside every POST,
-            # and the queue's length (what it would show) is in /metrics and Flower anyway.
-            "worker_send_task_events": True,
+            # No task events unless someone watches: Flower turns them on in every worker
+            # while it runs (its enable_events, every 5 s), `celery worker -E` forces them.
+            # Otherwise each task would cost three Redis publishes nobody reads. Never a
+            # "sent" event: one more publish inside every POST, and the queue's length
+            # (what it would show) is in /metrics and Flower anyway.
+            "worker_send_task_events": False,
             "task_send_sent_event": False,
             "worker_hijack_root_logger": False,
             "beat_schedule": self.beat_schedule(),

@@ -34,26 +34,37 @@ def get_json(url: str, **params):
     return response.json() if response.status_code == 200 else None
 
 
-def test_flower_shows_the_workers_and_the_chunk_tasks_of_a_job(flower, api):
+def job_tasks(job_id: str) -> set[str]:
+    """The task ids of a 250-record job (CHUNK_SIZE 100): run_job applies chunk 0 itself,
+    chunks 1 and 2 are tasks of their own."""
+    return {job_id, f"{job_id}:1", f"{job_id}:2"}
+
+
+def test_flower_turns_task_events_on_and_shows_the_workers_and_a_jobs_tasks(flower, api,
+                                                                          live_service):
     workers = wait_until(lambda: get_json(f"{flower}/api/workers", refresh="true"),
                          timeout=60, interval=0.5, what="Flower to list the workers")
     assert any(name.startswith("celery@") for name in workers)
-    # Flower records the events it sees from now on: submit only once it listens.
-    job_id = api.submit(customers(250))  # CHUNK_SIZE 100: three chunks
-    assert api.wait(job_id)["status"] == "completed"
+    # Workers send no task events until Flower turns them on (its timer, every 5 s), and a
+    # job run before that goes unseen: submit jobs until Flower has seen one whole.
+    submitted: list[str] = []
 
-    # run_job applies chunk 0 itself; chunks 1 and 2 are tasks of their own.
-    chunk_ids = {f"{job_id}:{n}" for n in (1, 2)}
-
-    def seen():
+    def a_job_seen():
         tasks = get_json(f"{flower}/api/tasks", limit="1000") or {}
-        done = {task_id: task for task_id, task in tasks.items()
-                if task_id in chunk_ids | {job_id} and task["state"] == "SUCCESS"}
-        return tasks if len(done) == 3 else None
-    tasks = wait_until(seen, timeout=30, interval=0.5, what="Flower to see the job's tasks")
+        succeeded = {task_id for task_id, task in tasks.items() if task["state"] == "SUCCESS"}
+        for job_id in submitted:
+            if job_tasks(job_id) <= succeeded:
+                return job_id, tasks
+        submitted.append(api.submit(customers(250)))
+        assert api.wait(submitted[-1])["status"] == "completed"
+        return None
+    job_id, tasks = wait_until(a_job_seen, timeout=45, interval=0.5,
+                               what="Flower to see a job's tasks")
 
+    worker_logs = "".join(path.read_text() for path in live_service.log_dir.glob("worker-*.log"))
+    assert "Events of group {task} enabled by remote" in worker_logs  # Flower did it
     assert tasks[job_id]["name"] == "batch.run_job"
-    for task_id in chunk_ids:
+    for task_id in job_tasks(job_id) - {job_id}:
         assert tasks[task_id]["name"] == "batch.process_chunk"
         assert tasks[task_id]["worker"] in workers
     queues = get_json(f"{flower}/api/queues/length")

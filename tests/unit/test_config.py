@@ -33,8 +33,8 @@ def test_celery_settings_keep_chunks_safe():
     settings = Config(SERVERS).celery_settings()
     assert settings["task_acks_late"] and settings["task_reject_on_worker_lost"]
     assert settings["broker_url"] == "redis://r/0"
-    # Workers report their tasks (Flower); a POST does not publish a "sent" event too.
-    assert settings["worker_send_task_events"] and not settings["task_send_sent_event"]
+    # Task events only once Flower (or -E) turns them on; never a "sent" event from a POST.
+    assert not settings["worker_send_task_events"] and not settings["task_send_sent_event"]
 
 
 def test_failure_handling_settings_agree():
