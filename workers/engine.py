@@ -52,7 +52,7 @@ def start_job(services: Services, job_id: str) -> list[int]:
             return []
         pending, done = jobs.split_into_chunks(conn, job_id, job.total_count,
                                                services.config.CHUNK_SIZE)
-    if len(pending) + len(done) > 1:
+    if len(pending) + len(done) > 1:  # live counters only for several chunks (apply_chunk)
         _rebuild_progress(services, job_id, done)
     if not pending:
         finish_job(services, job_id)
@@ -67,7 +67,6 @@ def apply_chunk(services: Services, job_id: str, chunk_no: int, *,
     records fails with that message (see ``workers.attempts``).
     """
     started = time.perf_counter()
-    whole_job = False
     with services.db.transaction() as conn:
         job = jobs.get_job(conn, job_id, lock="FOR SHARE")
         if job is None or job.status != "running":
