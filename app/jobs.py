@@ -199,11 +199,11 @@ def lock_chunk(conn: psycopg.Connection, job_id: str, chunk_no: int
     return ChunkRange(chunk_no, first, count), done_chunk
 
 
-def job_records(conn: psycopg.Connection, job_id: str) -> list[dict]:
-    """Return all records of a job, as submitted."""
+def stored_records(conn: psycopg.Connection, job_id: str) -> bytes:
+    """Return all records of a job, as submitted: one JSON array."""
     row = conn.execute("SELECT records FROM batch_job_records WHERE job_id = %s",
                        (job_id,), binary=True).fetchone()
-    return orjson.loads(row[0])
+    return row[0]
 
 
 def complete_chunk(conn: psycopg.Connection, job_id: str, chunk_no: int,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
@@ -84,6 +87,36 @@ def _unstorable(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+# Set while loading values already known to hold only text PostgreSQL can store.
+_TEXT_KNOWN_STORABLE: ContextVar[bool] = ContextVar("text_known_storable", default=False)
+
+
+def storable_json(raw: bytes) -> bool:
+    """Whether every string (and key) parsed from the JSON document ``raw`` is storable.
+
+    orjson refuses invalid UTF-8, raw control characters and lone surrogates (escaped or
+    not), so a NUL, written ``\\u0000``, is the only unstorable text it can parse: a
+    document without that escape holds none. One search of the bytes, where checking each
+    record would serialise it again.
+    """
+    return b"\\u0000" not in raw
+
+
+@contextmanager
+def text_known_storable(known: bool) -> Iterator[None]:
+    """Within, when ``known``, loading skips the unstorable-text check (see ``storable_json``)."""
+    token = _TEXT_KNOWN_STORABLE.set(known)
+    try:
+        yield
+    finally:
+        _TEXT_KNOWN_STORABLE.reset(token)
+
+
+def text_checked_already() -> bool:
+    """Whether the values being loaded are known to hold only storable text."""
+    return _TEXT_KNOWN_STORABLE.get()
 
 
 def unstorable_text_path(value: Any) -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+import orjson
+
 from app import jobs
 from tests.support.factories import customers
 
@@ -23,7 +25,7 @@ def test_a_submission_authenticates_in_one_statement_then_commits_the_job(app, m
     assert transactions == ["statement", "transaction"]
     job_id = answer.get_json()["jobId"]
     with services.db.transaction() as conn:
-        assert jobs.job_records(conn, job_id) == records
+        assert orjson.loads(jobs.stored_records(conn, job_id)) == records
         assert jobs.get_job(conn, job_id).status == "queued"
 
 
