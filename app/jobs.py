@@ -94,13 +94,19 @@ def new_job_id() -> str:
 def create_job(conn: psycopg.Connection, tenant_id: int, operation: str,
                records: list[dict]) -> str:
     """Store a queued job with its records; return its id (commit is the caller's)."""
+    return store_job(conn, tenant_id, operation, orjson.dumps(records), len(records))
+
+
+def store_job(conn: psycopg.Connection, tenant_id: int, operation: str, records_json: bytes,
+              count: int) -> str:
+    """Store a queued job whose ``count`` records are the JSON array ``records_json``."""
     job_id = new_job_id()
     conn.execute(
         "INSERT INTO batch_jobs (id, tenant_id, operation, total_count) VALUES (%s, %s, %s, %s)",
-        (job_id, tenant_id, operation, len(records)),
+        (job_id, tenant_id, operation, count),
     )
     conn.execute("INSERT INTO batch_job_records (job_id, records) VALUES (%s, %b)",
-                 (job_id, orjson.dumps(records)))
+                 (job_id, records_json))
     return job_id
 
 

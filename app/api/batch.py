@@ -11,19 +11,17 @@ from app import logs, queue, stopping
 from app.api.lookup import job_not_found
 from app.api.submission import store_submission
 from app.auth import accept, admit_request, authenticate_request
+from app.batch_body import Records, read_records
 from app.body import read_body
-from app.errors import (CONFLICT, INVALID_JSON, NOT_FOUND, TOO_MANY_RECORDS,
-                        UNSUPPORTED_MEDIA_TYPE, ApiError)
+from app.errors import CONFLICT, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, ApiError
 from app.job_view import read_job_view
-from app.jsonio import InvalidJSON, json_response, parse_json
+from app.jsonio import json_response
 from app.openapi import documented
 from app.services import Services, current_services
 from app.status import status_body
-from marshmallow import ValidationError
 
-from schemas.envelope import envelope_loader, request_schema
+from schemas.envelope import request_schema
 from schemas.jobs import JobCreatedSchema, JobStatusSchema
-from schemas.messages import error_line
 from schemas.queries import CallbackQuerySchema
 from workers.operations import REGISTRY, get_operation, title_of
 
@@ -80,7 +78,7 @@ def submit_job(operation: str) -> Response:
     else:
         # Committed: from here the job survives anything, even a broker that is down now.
         queue.enqueue_job(services.celery, job_id)
-        log.info("job %s submitted: %s, %d records", job_id, operation, len(records))
+        log.info("job %s submitted: %s, %d records", job_id, operation, records.count)
     return json_response({"jobId": job_id, "status": "queued"}, 202, headers)
 
 
@@ -134,25 +132,13 @@ def stop_job(job_id: str) -> Response:
     return json_response(status_body(job, title_of(job.operation), result.chunks))
 
 
-def _read_envelope(services: Services) -> list[dict]:
-    """Parse and validate the request envelope; return its records."""
+def _read_envelope(services: Services) -> Records:
+    """Read the request's records, within the body and record limits (app/batch_body.py)."""
     if request.mimetype != "application/json":
         raise ApiError(UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON, with "
                                                "Content-Type: application/json.")
     body = read_body(services.config.MAX_CONTENT_LENGTH)
-    try:
-        payload = parse_json(body)
-    except InvalidJSON as error:
-        raise ApiError(INVALID_JSON, f"The body is not valid JSON: {error}.") from None
-    loader = envelope_loader(services.config.MAX_RECORDS_PER_REQUEST)
-    schema = loader.schema
-    try:
-        return loader.load_or_raise(payload)["body"]
-    except ValidationError as error:
-        if schema.holds_too_many(payload):
-            raise ApiError(TOO_MANY_RECORDS, error_line(error.messages),
-                           errors=error.messages) from None
-        raise
+    return read_records(body, services.config.MAX_RECORDS_PER_REQUEST)
 
 
 def _live_counts(services: Services, job_id: str) -> tuple[int, int] | None:

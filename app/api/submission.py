@@ -7,6 +7,7 @@ from flask import request
 
 from app import jobs, tenants, webhooks
 from app.api.params import load_params
+from app.batch_body import Records
 from app.errors import BAD_REQUEST, IDEMPOTENCY_MISMATCH, ApiError
 from app.idempotency import KeyReused, Submission, fingerprint, submit_once
 from app.services import Services
@@ -19,13 +20,13 @@ _options_schema = SubmitOptionsSchema()
 
 
 def store_submission(services: Services, tenant: tenants.Tenant, operation: str,
-                     records: list[dict]) -> Submission:
+                     records: Records) -> Submission:
     """Commit the job (or find the one this Idempotency-Key names); return it."""
     options = _read_options()
     callback_url = options.get("callbackUrl")
 
     def create_job() -> str:
-        job_id = jobs.create_job(conn, tenant.id, operation, records)
+        job_id = jobs.store_job(conn, tenant.id, operation, records.json, records.count)
         if callback_url:
             webhooks.attach(conn, job_id, callback_url, tenant.secret_key_digest)
         return job_id
@@ -34,8 +35,10 @@ def store_submission(services: Services, tenant: tenants.Tenant, operation: str,
         key = options.get("idempotencyKey")
         if key is None:
             return Submission(create_job(), replayed=False)
+        # Of the records' values, not their bytes: a resend spaced differently is the same.
+        request_fingerprint = fingerprint(operation, callback_url, records.parsed())
         try:
-            return submit_once(conn, tenant.id, key, fingerprint(operation, callback_url, records),
+            return submit_once(conn, tenant.id, key, request_fingerprint,
                                services.config.IDEMPOTENCY_KEY_TTL_HOURS, create_job)
         except KeyReused as reused:
             raise ApiError(IDEMPOTENCY_MISMATCH,
