@@ -71,7 +71,9 @@ def records_as_sent(body: bytes, max_records: int) -> Records | None:
 
 def _envelope_count(body: bytes, max_records: int) -> int | None:
     """Return how many records the envelope holds if its shape is right; else ``None``."""
-    parser = _thread_parser()
+    # A parser keeps buffers the size of the largest document it has read (twice its size,
+    # measured): kept per thread for the common body, allocated and freed for a larger one.
+    parser = _thread_parser() if len(body) <= _KEPT_PARSER_BYTES else simdjson.Parser()
     try:
         document = parser.parse(body)
     except (ValueError, RuntimeError):
@@ -94,6 +96,7 @@ def _envelope_count(body: bytes, max_records: int) -> int | None:
 
 
 _local = threading.local()
+_KEPT_PARSER_BYTES = 1 << 20
 
 
 def _thread_parser() -> simdjson.Parser:

@@ -157,3 +157,25 @@ def test_each_thread_parses_with_a_parser_of_its_own():
     assert len(results) == 800
     assert all(records.count == 2 and records.parsed() == [{"a": 1}, {"b": 2}]
                for records in results)
+
+
+def test_a_large_body_is_read_by_a_parser_not_kept(monkeypatch):
+    monkeypatch.setattr(batch_body, "_KEPT_PARSER_BYTES", 64)
+    small, large = b'{"body": [{"a": 1}]}', b'{"body": [{"a": "' + b"x" * 100 + b'"}]}'
+    real_parser, made = batch_body.simdjson.Parser, []
+
+    def counted_parser():
+        made.append(real_parser())
+        return made[-1]
+    monkeypatch.setattr(batch_body.simdjson, "Parser", counted_parser)
+    counts = []
+
+    def read() -> None:  # in a thread of its own, which has no parser yet
+        for body in (small, small, large, large, small):
+            assert records_as_sent(body, MAX).count == 1
+            counts.append(len(made))
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+
+    assert counts == [1, 1, 2, 3, 3]
