@@ -16,9 +16,10 @@ the schema's.
 The fast path accepts only what the full path accepts, with the same records: simdjson is as
 strict as orjson (UTF-8, surrogates, control characters, nesting up to 1,024 levels) and
 its integers span exactly the 64-bit range ``app.jsonio`` allows. Two differences are
-shut out before it parses: a leading byte order mark (simdjson skips it, orjson refuses
-it) and a repeated key (simdjson keeps both, orjson the last), which fails ``len == 1``.
-``tests/unit/test_batch_body.py`` checks that agreement on generated documents.
+shut out: a leading byte order mark (simdjson skips it, orjson refuses it), by looking at
+the first byte before parsing; and a repeated key (simdjson keeps both, orjson the last),
+by requiring the envelope to hold exactly one key. ``tests/unit/test_batch_body.py``
+checks that agreement on generated documents.
 """
 
 from __future__ import annotations
