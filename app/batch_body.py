@@ -25,31 +25,18 @@ checks that agreement on generated documents.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
-import orjson
 import simdjson
 from marshmallow import ValidationError
 
 from app.errors import INVALID_JSON, TOO_MANY_RECORDS, ApiError
+from app.jobs import Records
 from app.jsonio import InvalidJSON, parse_json
 from schemas.envelope import envelope_loader
 from schemas.messages import error_line
 
 # JSON's own whitespace (RFC 8259): anything else before the document is not JSON.
 _JSON_WHITESPACE = b" \t\n\r"
-
-
-@dataclass(frozen=True)
-class Records:
-    """A request's records: the JSON array's bytes, and how many objects it holds."""
-
-    json: bytes
-    count: int
-
-    def parsed(self) -> list[dict]:
-        """Return the records as Python objects (only what needs them pays for them)."""
-        return orjson.loads(self.json)
 
 
 def read_records(body: bytes, max_records: int) -> Records:
@@ -122,4 +109,4 @@ def _records_loaded(body: bytes, max_records: int) -> Records:
             raise ApiError(TOO_MANY_RECORDS, error_line(error.messages),
                            errors=error.messages) from None
         raise
-    return Records(orjson.dumps(records), len(records))
+    return Records.of(records)

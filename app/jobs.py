@@ -61,6 +61,23 @@ class DoneChunk:
 
 
 @dataclass(frozen=True)
+class Records:
+    """A job's records as stored: one JSON array's bytes, and how many objects it holds."""
+
+    json: bytes
+    count: int
+
+    @classmethod
+    def of(cls, records: list) -> Records:
+        """Return ``records`` as orjson writes them."""
+        return cls(orjson.dumps(records), len(records))
+
+    def parsed(self) -> list[dict]:
+        """Return the records as Python objects (only what needs them pays for them)."""
+        return orjson.loads(self.json)
+
+
+@dataclass(frozen=True)
 class ChunkRange:
     """Which records a chunk covers."""
 
@@ -94,19 +111,18 @@ def new_job_id() -> str:
 def create_job(conn: psycopg.Connection, tenant_id: int, operation: str,
                records: list[dict]) -> str:
     """Store a queued job with its records; return its id (commit is the caller's)."""
-    return store_job(conn, tenant_id, operation, orjson.dumps(records), len(records))
+    return store_job(conn, tenant_id, operation, Records.of(records))
 
 
-def store_job(conn: psycopg.Connection, tenant_id: int, operation: str, records_json: bytes,
-              count: int) -> str:
-    """Store a queued job whose ``count`` records are the JSON array ``records_json``."""
+def store_job(conn: psycopg.Connection, tenant_id: int, operation: str, records: Records) -> str:
+    """Store a queued job with its records, as they are given (commit is the caller's)."""
     job_id = new_job_id()
     conn.execute(
         "INSERT INTO batch_jobs (id, tenant_id, operation, total_count) VALUES (%s, %s, %s, %s)",
-        (job_id, tenant_id, operation, count),
+        (job_id, tenant_id, operation, records.count),
     )
     conn.execute("INSERT INTO batch_job_records (job_id, records) VALUES (%s, %b)",
-                 (job_id, records_json))
+                 (job_id, records.json))
     return job_id
 
 

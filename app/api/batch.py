@@ -7,11 +7,11 @@ import logging
 import redis
 from flask import Blueprint, Response, request, url_for
 
-from app import logs, queue, stopping
+from app import jobs, logs, queue, stopping
 from app.api.lookup import job_not_found
 from app.api.submission import store_submission
 from app.auth import accept, admit_request, authenticate_request
-from app.batch_body import Records, read_records
+from app.batch_body import read_records
 from app.body import read_body
 from app.errors import CONFLICT, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, ApiError
 from app.job_view import read_job_view
@@ -132,7 +132,7 @@ def stop_job(job_id: str) -> Response:
     return json_response(status_body(job, title_of(job.operation), result.chunks))
 
 
-def _read_envelope(services: Services) -> Records:
+def _read_envelope(services: Services) -> jobs.Records:
     """Read the request's records, within the body and record limits (app/batch_body.py)."""
     if request.mimetype != "application/json":
         raise ApiError(UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON, with "

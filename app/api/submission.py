@@ -7,7 +7,6 @@ from flask import request
 
 from app import jobs, tenants, webhooks
 from app.api.params import load_params
-from app.batch_body import Records
 from app.errors import BAD_REQUEST, IDEMPOTENCY_MISMATCH, ApiError
 from app.idempotency import KeyReused, Submission, fingerprint, submit_once
 from app.services import Services
@@ -20,13 +19,13 @@ _options_schema = SubmitOptionsSchema()
 
 
 def store_submission(services: Services, tenant: tenants.Tenant, operation: str,
-                     records: Records) -> Submission:
+                     records: jobs.Records) -> Submission:
     """Commit the job (or find the one this Idempotency-Key names); return it."""
     options = _read_options()
     callback_url = options.get("callbackUrl")
 
     def create_job() -> str:
-        job_id = jobs.store_job(conn, tenant.id, operation, records.json, records.count)
+        job_id = jobs.store_job(conn, tenant.id, operation, records)
         if callback_url:
             webhooks.attach(conn, job_id, callback_url, tenant.secret_key_digest)
         return job_id
