@@ -11,8 +11,9 @@ Locking protocol (what makes stop and redelivery safe):
 Chunk transactions never write the job row (two of them holding FOR SHARE and both
 upgrading would deadlock); the job's figures are summed from its chunks.
 
-Records and outcomes are stored as the JSON bytes orjson writes (``bytea``) and read back
-in binary: PostgreSQL keeps them without parsing them (see migration 0007).
+Records are stored as the JSON array the request sent (see app/batch_body.py), outcomes as
+the JSON bytes orjson writes; both as ``bytea``, read back in binary: PostgreSQL keeps them
+without parsing them (see migration 0007).
 """
 
 from __future__ import annotations
