@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 
 import redis
 
@@ -40,3 +41,37 @@ def test_warm_up_with_redis_away_leaves_the_work_to_the_requests(database_url, c
             assert tenants.authenticate(conn, "away-pk", "away-sk") is not None
     finally:
         services.db.close()
+
+
+def test_warm_up_readies_a_connection_of_each_kind_per_request_served_at_once(make_services):
+    services = make_services(DB_POOL_MIN_SIZE="3")
+    celery = services.celery
+    assert "send_task_message" not in vars(celery.amqp)
+    warm_up(services).join(30)
+    # Celery's task sender is built (its first use imports the event dispatcher).
+    assert "send_task_message" in vars(celery.amqp)
+    # Three requests at once find a connected Redis connection each...
+    pool = services.redis.connection_pool
+    held = [pool.get_connection() for _ in range(3)]
+    try:
+        assert all(connection.is_connected for connection in held)
+        assert len({id(connection) for connection in held}) == 3
+    finally:
+        for connection in held:
+            pool.release(connection)
+    # ...and a producer on a broker connection of its own, already open.
+    with ExitStack() as stack:
+        producers = [stack.enter_context(celery.producer_pool.acquire(block=False))
+                     for _ in range(3)]
+        assert len({id(producer.connection) for producer in producers}) == 3
+        assert all(producer.connection.connected for producer in producers)
+
+
+def test_warm_up_takes_no_more_producers_than_the_broker_pool_holds(make_services):
+    services = make_services(DB_POOL_MIN_SIZE="4")
+    services.celery.conf.broker_pool_limit = 2
+    thread = warm_up(services)
+    thread.join(30)
+    assert not thread.is_alive()
+    with services.celery.producer_or_acquire() as producer:  # the pool is not left exhausted
+        assert producer.connection.connected
