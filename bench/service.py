@@ -15,6 +15,7 @@ import itertools
 import multiprocessing
 import os
 import queue
+import random
 import threading
 import time
 from collections import deque
@@ -32,6 +33,7 @@ from tests.support.client import PREFIX, ApiClient
 from tests.support.service import LiveService, service_environment, wait_until
 
 FINAL = ("completed", "failed", "stopped")
+PROBE_INTERVAL = 0.25  # seconds between the probe's POSTs
 JSON = {"Content-Type": "application/json"}
 
 
@@ -272,16 +274,19 @@ def _probe_posts(keys: Keys, name: str, *, ready, stop, jobs) -> list[float]:
     The latency a client sees when it submits while an import is under way, apart from the
     loaders' own POSTs, which come back to back and so measure how requests queue behind
     each other. Stopping the probe's job at once keeps it from adding work to the run.
+    Its first POST waits a random part of the period: sent at once, it always arrived with
+    the loaders' first four, and so sampled the run's first instant in every run.
     """
     own = KeepAliveClient(keys)
     body = orjson.dumps({"body": data.batches(f"probe-{name.replace(' ', '-')}", 1000, 1000)[0]})
     samples = []
     ready.set()
+    stop.wait(random.uniform(0, PROBE_INTERVAL))
     while True:  # at least one, however short the run
         job_id, elapsed = own.submit(body)
         samples.append(elapsed)
         own.send("DELETE", f"/batch/{job_id}")
-        if stop.wait(0.25):
+        if stop.wait(PROBE_INTERVAL):
             break
     own.close()
     return samples
