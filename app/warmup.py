@@ -20,6 +20,8 @@ import threading
 from contextlib import ExitStack
 
 import redis
+from celery import Celery
+from kombu.exceptions import LimitExceeded
 
 from app.auth import provision_keys
 from app.services import Services
@@ -46,15 +48,9 @@ def _reach_servers(services: Services) -> None:
         celery.backend  # noqa: B018 - loaded on first use, through the package entry points
         celery.amqp.send_task_message  # noqa: B018 - built on first use, importing as it goes
         _open_redis_connections(services.redis, at_once)
-        # Held all at once, so that each is a connection of its own, then released to the
-        # pool; never more than it holds (broker_pool_limit), or the last would wait forever.
-        producers_at_once = min(at_once, celery.conf.broker_pool_limit or at_once)
-        with ExitStack() as held:
-            producers = [held.enter_context(celery.producer_pool.acquire(block=True))
-                         for _ in range(producers_at_once)]
-            for producer in producers:
-                producer.connection.default_channel  # noqa: B018 - connects, or raises
-            producers[0].maybe_declare(celery.amqp.queues[celery.conf.task_default_queue])
+        _open_broker_connections(celery, at_once)
+        with celery.producer_or_acquire() as producer:
+            producer.maybe_declare(celery.amqp.queues[celery.conf.task_default_queue])
     except Exception as error:  # noqa: BLE001 - a request meets the same error, and reports it
         log.warning("warm-up left undone (the first requests will do it): %s", error)
 
@@ -70,3 +66,15 @@ def _open_redis_connections(client: redis.Redis, count: int) -> None:
     finally:
         for connection in connections:
             pool.release(connection)
+
+
+def _open_broker_connections(celery: Celery, count: int) -> None:
+    """Leave up to ``count`` connected connections in Celery's broker pool, which its
+    producers draw from."""
+    with ExitStack() as held:  # held all at once, so that each is a connection of its own
+        for _ in range(count):
+            try:
+                connection = held.enter_context(celery.pool.acquire(block=False))
+            except LimitExceeded:  # the pool holds no more (broker_pool_limit): never wait
+                return
+            connection.default_channel  # noqa: B018 - connects, or raises

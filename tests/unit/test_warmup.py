@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import ExitStack
 
 import redis
+from kombu.exceptions import LimitExceeded
 
 from app import create_app, tenants
 from app.config import Config
-from app.warmup import warm_up
+from app.warmup import _open_broker_connections, warm_up
 from devtools.servers import free_port
 
 
@@ -59,19 +61,26 @@ def test_warm_up_readies_a_connection_of_each_kind_per_request_served_at_once(ma
     finally:
         for connection in held:
             pool.release(connection)
-    # ...and a producer on a broker connection of its own, already open.
+    # ...and a broker connection of its own for their producers, already open.
     with ExitStack() as stack:
-        producers = [stack.enter_context(celery.producer_pool.acquire(block=False))
-                     for _ in range(3)]
-        assert len({id(producer.connection) for producer in producers}) == 3
-        assert all(producer.connection.connected for producer in producers)
+        connections = [stack.enter_context(celery.pool.acquire(block=False)) for _ in range(3)]
+        assert len({id(connection) for connection in connections}) == 3
+        assert all(connection.connected for connection in connections)
 
 
-def test_warm_up_takes_no_more_producers_than_the_broker_pool_holds(make_services):
-    services = make_services(DB_POOL_MIN_SIZE="4")
-    services.celery.conf.broker_pool_limit = 2
-    thread = warm_up(services)
-    thread.join(30)
-    assert not thread.is_alive()
-    with services.celery.producer_or_acquire() as producer:  # the pool is not left exhausted
-        assert producer.connection.connected
+def test_opening_broker_connections_never_waits_for_a_full_pool(make_services):
+    celery = make_services().celery
+    held = []
+    try:
+        while True:  # every connection the pool may hold (broker_pool_limit) taken
+            try:
+                held.append(celery.pool.acquire(block=False))
+            except LimitExceeded:
+                break
+        opener = threading.Thread(target=_open_broker_connections, args=(celery, 3), daemon=True)
+        opener.start()
+        opener.join(10)
+        assert not opener.is_alive()
+    finally:
+        for connection in held:
+            connection.release()
