@@ -7,7 +7,7 @@ imports the event dispatcher: 2.8 ms), connecting to Redis and to the broker (2 
 per thread serving at once) and declaring the queue. With four clients posting at once,
 those first requests took 45 to 130 ms against 12 to 30 ms once warm; with the Redis and
 broker connections and the task sender readied too, 20 to 22 ms on average, where
-connections alone gave 23 to 25 (13 to 15 once warm). Here the pool opens with one
+connections alone gave 23 to 26 (13 to 15 once warm). Here the pool opens with one
 connection per thread, in its own background threads, and the rest runs in a thread of
 its own, so that nothing holds up the process: a server that is down now is
 reached later, as without this.
