@@ -5,12 +5,12 @@ PostgreSQL connection (a server process forked, then authenticated), storing the
 configured key pairs, loading Celery's result backend, building Celery's task sender (it
 imports the event dispatcher: 2.8 ms), connecting to Redis and to the broker (2 ms, once
 per thread serving at once) and declaring the queue. With four clients posting at once,
-those first requests took 45 to 130 ms against 12 to 30 ms once warm; with the Redis and
-broker connections and the task sender readied too, 20 to 22 ms on average, where
-connections alone gave 23 to 26 (13 to 15 once warm). Here the pool opens with one
-connection per thread, in its own background threads, and the rest runs in a thread of
-its own, so that nothing holds up the process: a server that is down now is
-reached later, as without this.
+those first requests took 45 to 130 ms against 12 to 30 ms once warm. Readying the pool,
+the keys and the queue took them to 23 to 26 ms on average; readying the task sender and
+the Redis and broker connections too, to 20 to 22 (13 to 15 once warm). Here the pool
+opens with one connection per thread, in its own background threads, and the rest runs
+in a thread of its own, so that nothing holds up the process: a server that is down now
+is reached later, as without this.
 """
 
 from __future__ import annotations
