@@ -149,8 +149,7 @@ def evaluate_chunk(operation: Operation, conn: psycopg.Connection, context: Chun
     for index in range(first, first + count):
         record = records[index]
         # A record repeating an earlier one's unique value (in any chunk of the request).
-        value = record.get(unique) if unique and type(record) is dict else None
-        duplicate_of = first_seen.get(value, index) if type(value) is str else index
+        duplicate_of = first_seen.get(_unique_value(record, unique), index) if unique else index
         if duplicate_of != index:
             failures.append(Outcome(index, False, (
                 f"{unique}: Duplicate of the record at index {duplicate_of}; "
@@ -223,10 +222,16 @@ def _apply_error_message(error: Exception) -> str:
 def _first_index_of_each(records: list[Any], field: str) -> dict[str, int]:
     first: dict[str, int] = {}
     for index, record in enumerate(records):
-        value = record.get(field) if type(record) is dict else None
-        if type(value) is str:
+        value = _unique_value(record, field)
+        if value is not None:
             first.setdefault(value, index)
     return first
+
+
+def _unique_value(record: Any, field: str) -> str | None:
+    """Return the record's text under ``field``, what duplicates are told apart by; else None."""
+    value = record.get(field) if type(record) is dict else None
+    return value if type(value) is str else None
 
 
 def _key_of(record: Any, key: str) -> Any:
