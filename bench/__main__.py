@@ -18,6 +18,7 @@ from bench.limit import WAYS, run_key, upsert_directly
 from bench.memory import MemorySampler, mib, worker_children_rss
 from bench.naive import run_naive
 from bench.results import Run, latency_summary
+from bench.rounds import median_ratio, median_runs, paired_ratios
 from bench.service import WorkerPool, drive, get_latencies, new_tenant, start_service
 from bench.settings import Settings, parse
 
@@ -50,24 +51,22 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_phases(settings: Settings, env, logs: Path) -> dict:
     """Run the limit, the service, scale, memory and the naive peer; return the figures."""
-    runs: dict[str, Run] = {}
+    rounds: list[dict[str, Run]] = [{} for _ in range(settings.rounds)]
     latency: dict[str, list[float]] = {}
     memory: dict = {}
-    inserts = data.batches("c", settings.records, settings.batch)
-    updates = data.batches("c", settings.records, settings.batch, version=1)
-    if settings.records:
-        runs.update(_limit(env, inserts, updates))
+    # Started first: the rounds alternate the limit with the service, which idles meanwhile.
     service = start_service(env.database_url, env.redis_url, logs)
     try:
         if settings.records:
-            main_runs, latency, memory = _service(settings, env, service, inserts, updates)
-            runs.update(main_runs)
+            latency, memory = _limit_and_service(settings, env, service, rounds)
         if settings.scale_records:
-            runs.update(_scale(settings, env, service))
+            for number, runs in enumerate(rounds):
+                runs.update(_scale(settings, env, service, number))
         if settings.memory_records:
             memory.update(_memory_growth(settings, env, service))
     finally:
         service.stop_all()
+    runs = median_runs(rounds)
     if settings.naive_records:
         log.info("the naive peer: %d customers, one task each", settings.naive_records)
         sample = [record for batch in data.batches("n", settings.naive_records, settings.batch)
@@ -75,23 +74,27 @@ def run_phases(settings: Settings, env, logs: Path) -> dict:
         runs["naive"] = run_naive(env.database_url, env.redis_url,
                                   _bare_tenant(env.database_url, "naive"), sample,
                                   settings.workers, logs / "naive.log")
+    paired = paired_ratios(rounds, report.ratios)
     return {"runs": {key: run.summary() for key, run in runs.items()},
-            "ratios": report.ratios(runs),
+            "ratios": {**report.ratios(runs),
+                       **{key: median_ratio(values) for key, values in paired.items()}},
+            "round_ratios": paired,
             "latency": {key: latency_summary(samples) for key, samples in latency.items()},
             "memory": memory,
             "_runs": list(runs.values())}
 
 
-def _limit(env, inserts: list[list[dict]], updates: list[list[dict]]) -> dict[str, Run]:
+def _limit(env, inserts: list[list[dict]], updates: list[list[dict]], number: int
+           ) -> dict[str, Run]:
     """Upsert the customers straight into PostgreSQL, each way: inserts, then updates."""
-    log.info("the limit: %d customers straight into PostgreSQL, %s", sum(map(len, inserts)),
-             " and ".join(WAYS))
+    log.info("the limit, round %d: %d customers straight into PostgreSQL, %s", number + 1,
+             sum(map(len, inserts)), " and ".join(WAYS))
     runs = {}
     meter = CpuMeter(env.database_url)
     with psycopg.connect(env.database_url) as conn:  # opened first: its backend is measured
         for way in WAYS:
-            # A tenant per way, so that each one's inserts are inserts.
-            tenant_id = _bare_tenant(env.database_url, f"limit-{way}")
+            # A tenant per way and round, so that each one's inserts are inserts.
+            tenant_id = _bare_tenant(env.database_url, f"limit-{way}-{number}")
             for kind, batches in (("inserts", inserts), ("updates", updates)):
                 key = run_key(way, kind)
                 settle(env.database_url)
@@ -101,45 +104,52 @@ def _limit(env, inserts: list[list[dict]], updates: list[list[dict]]) -> dict[st
     return runs
 
 
-def _service(settings: Settings, env, service, inserts, updates) -> tuple[dict, dict, dict]:
-    """POST the customers through the service; return its runs, latencies and peak RSS."""
-    runs: dict[str, Run] = {}
+def _limit_and_service(settings: Settings, env, service, rounds: list[dict[str, Run]]
+                       ) -> tuple[dict, dict]:
+    """Run each round's limit, then its service runs; return the latencies and peak RSS."""
+    inserts = data.batches("c", settings.records, settings.batch)
+    updates = data.batches("c", settings.records, settings.batch, version=1)
     latency: dict[str, list[float]] = {"post_under_load": [], "post_probe": [],
                                        "get_running": []}
     web_pid = service.processes["web"][0].pid
     with WorkerPool(service, settings.workers) as pool, \
             MemorySampler(lambda: {"web": [web_pid], "worker": [pool.pid]}) as sampler:
-        client = new_tenant(env.database_url, service.base_url, "service")
         meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
-        for key, batches in (("service_inserts", inserts), ("service_updates", updates)):
-            log.info("the service: %s, %d POSTs from %d clients", key, len(batches),
-                     settings.clients)
-            settle(env.database_url)
-            before = meter.snapshot()
-            run, load = drive(client, batches, clients=settings.clients,
-                              name=key.replace("_", " "), database_url=env.database_url)
-            run.extra["cpu_ms_per_1000"] = meter.per_thousand(
-                before, run.records, also={"bench": load.observers_cpu_seconds})
-            runs[key] = run
-            latency["post_under_load"] += load.post_ms
-            latency["post_probe"] += load.post_probe_ms
-            latency["get_running"] += load.get_running_ms
+        for number, runs in enumerate(rounds):
+            runs.update(_limit(env, inserts, updates, number))
+            # A tenant per round, so that each round's inserts are inserts.
+            client = new_tenant(env.database_url, service.base_url, f"service-{number}")
+            for key, batches in (("service_inserts", inserts), ("service_updates", updates)):
+                log.info("the service, round %d: %s, %d POSTs from %d clients", number + 1, key,
+                         len(batches), settings.clients)
+                settle(env.database_url)
+                before = meter.snapshot()
+                run, load = drive(client, batches, clients=settings.clients,
+                                  name=key.replace("_", " "), database_url=env.database_url)
+                run.extra["cpu_ms_per_1000"] = meter.per_thousand(
+                    before, run.records, also={"bench": load.observers_cpu_seconds})
+                runs[key] = run
+                latency["post_under_load"] += load.post_ms
+                latency["post_probe"] += load.post_probe_ms
+                latency["get_running"] += load.get_running_ms
         latency["get_completed"] = get_latencies(client, load.job_ids[-1], settings.get_requests)
         sampler.sample()
     memory = {"web_peak_rss_mib": mib(sampler.peak_bytes.get("web")),
               "worker_peak_rss_mib": mib(sampler.peak_bytes.get("worker"))}
-    return runs, latency, memory
+    return latency, memory
 
 
-def _scale(settings: Settings, env, service) -> dict[str, Run]:
+def _scale(settings: Settings, env, service, number: int) -> dict[str, Run]:
     """Insert the same number of new customers with 1, then 2 worker processes."""
     runs = {}
     web_pid = service.processes["web"][0].pid
+    batches = data.batches("s", settings.scale_records, settings.batch)
     for processes, key in ((1, "scale_1_worker"), (2, "scale_2_workers")):
-        log.info("scale: %d worker process(es), %d customers", processes, settings.scale_records)
-        batches = data.batches(f"s{processes}", settings.scale_records, settings.batch)
+        log.info("scale, round %d: %d worker process(es), %d customers", number + 1, processes,
+                 settings.scale_records)
         with WorkerPool(service, processes) as pool:
-            client = new_tenant(env.database_url, service.base_url, key)
+            # A tenant per run, so that each run's inserts are inserts.
+            client = new_tenant(env.database_url, service.base_url, f"{key}-{number}")
             meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
             settle(env.database_url)
             before = meter.snapshot()

@@ -82,28 +82,39 @@ def ratio(a: float, b: float) -> float | None:
 def table(figures: dict) -> str:
     """Return the figures as a plain-text table for the terminal and the README."""
     runs = figures["runs"]
-    lines = ["| phase | records | seconds | records/s | cores busy | ratio |",
-             "| --- | ---: | ---: | ---: | ---: | --- |"]
-    def row(key, label, versus=""):
+    by_round = figures.get("round_ratios", {})
+    lines = ["| phase | records | seconds | records/s | rounds, records/s | cores busy | ratio |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    ratios = figures["ratios"]
+
+    def versus(ratio_key: str, what: str) -> str:
+        """Say a ratio, and each round's when there were several."""
+        text = f"{ratios.get(ratio_key)}x {what}"
+        if len(by_round.get(ratio_key, [])) > 1:
+            text += " (by round: " + ", ".join(f"{r}x" for r in by_round[ratio_key]) + ")"
+        return text
+
+    def row(key, label, verdict=""):
         if key in runs:
             run = runs[key]
             busy = cores_busy(run)
+            spread = run.get("rounds_per_second")
+            spread = f"{min(spread):,.0f} to {max(spread):,.0f}" if spread else ""
             lines.append(f"| {label} | {run['records']:,} | {run['seconds']:.1f} | "
-                         f"{run['per_second']:,.0f} | {'' if busy is None else busy} | {versus} |")
-    ratios = figures["ratios"]
+                         f"{run['per_second']:,.0f} | {spread} | {'' if busy is None else busy} "
+                         f"| {verdict} |")
     row("limit_inserts", "limit: COPY + upsert, inserts")
     row("limit_updates", "limit: COPY + upsert, updates")
     row("limit_json_inserts", "limit: JSON array upsert, inserts")
     row("limit_json_updates", "limit: JSON array upsert, updates")
     row("service_inserts", "service end to end, inserts",
-        f"{ratios.get('service_inserts_vs_limit')}x the faster limit")
+        versus("service_inserts_vs_limit", "the faster limit"))
     row("service_updates", "service end to end, updates",
-        f"{ratios.get('service_updates_vs_limit')}x the faster limit")
+        versus("service_updates_vs_limit", "the faster limit"))
     row("naive", "naive peer: a task per record",
         f"service is {ratios.get('service_vs_naive')}x")
     row("scale_1_worker", "service, 1 worker process")
-    row("scale_2_workers", "service, 2 worker processes",
-        f"{ratios.get('two_workers_vs_one')}x one")
+    row("scale_2_workers", "service, 2 worker processes", versus("two_workers_vs_one", "one"))
     groups = ("bench", "postgres", "redis", "web", "worker")
     lines += ["", "| CPU ms per 1,000 records | " + " | ".join(groups) + " | total |",
               "| --- |" + " ---: |" * (len(groups) + 1)]
@@ -168,7 +179,7 @@ def write_chart(runs: list[Run], machine: dict, path: Path,
             axis.plot([t for t, _ in series], [r for _, r in series], drawstyle="steps-mid",
                       marker="." if len(series) < 5 else None,
                       label=f"{run.name} ({run.per_second:,.0f}/s overall)", linewidth=1.6)
-    axis.set_xlabel("seconds since the phase's first write or POST")
+    axis.set_xlabel("seconds since the phase's first write or POST (in its median round)")
     axis.set_ylabel(f"customers applied per second ({bin_seconds:g} s bins)")
     axis.set_ylim(bottom=0)
     axis.set_title(f"batchq throughput: {machine.get('cores')} cores, PostgreSQL "

@@ -22,6 +22,7 @@ class Settings:
     naive_records: int    # the naive peer's sample (0: skip)
     memory_records: int   # records through one worker process for RSS growth (0: skip)
     get_requests: int     # GETs of a completed job
+    rounds: int           # rounds of the limit and service phases, and of the scale phases
     out: Path
 
 
@@ -37,6 +38,9 @@ _OPTIONS = (
     ("memory-records", "BENCH_MEMORY_RECORDS", 1_000_000,
      "records through one worker process to see its RSS grow or not (0 skips)"),
     ("get-requests", "BENCH_GET_REQUESTS", 200, "GETs of a completed 1,000-record job"),
+    ("rounds", "BENCH_ROUNDS", 3,
+     ("rounds of the limit and service phases, alternated, and of the scale phases; each "
+      "phase is reported by its median round")),
 )
 
 
@@ -53,4 +57,6 @@ def parse(argv: list[str] | None = None) -> Settings:
               for option, *_ in _OPTIONS}
     if values["batch"] < 1 or values["clients"] < 1 or 0 < values["records"] < values["batch"]:
         parser.error("need a batch of at least 1, records 0 (skip) or >= batch, a client or more")
+    if values["rounds"] < 1:
+        parser.error("need at least one round")
     return Settings(**values, out=args.out)

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--records", "2000", "--batch", "500", "--clients", "2", "--scale-records", "1000",
-        "--naive-records", "20", "--memory-records", "1000", "--get-requests", "5"]
+        "--naive-records", "20", "--memory-records", "1000", "--get-requests", "5", "--rounds", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,11 @@ def test_every_phase_moved_every_record(bench_run):
     assert {"bench", "postgres"} <= set(runs["limit_json_updates"]["cpu_ms_per_1000"])
     assert {"bench", "postgres", "web", "worker"} <= set(runs["service_updates"]["cpu_ms_per_1000"])
     assert runs["naive"]["records"] == 20
+    for key in ("limit_inserts", "limit_json_updates", "service_inserts", "scale_2_workers"):
+        # Two rounds ran; the row is one of them.
+        assert len(runs[key]["rounds_per_second"]) == 2, key
+        assert runs[key]["per_second"] in runs[key]["rounds_per_second"], key
+    assert "rounds_per_second" not in runs["naive"]  # measured once
 
 
 def test_figures_hold_ratios_latencies_memory_machine_and_verdicts(bench_run):
@@ -49,11 +54,16 @@ def test_figures_hold_ratios_latencies_memory_machine_and_verdicts(bench_run):
     assert set(figures["ratios"]) == {"service_inserts_vs_limit", "service_updates_vs_limit",
                                       "service_vs_naive", "two_workers_vs_one"}
     assert all(value > 0 for value in figures["ratios"].values())
+    by_round = figures["round_ratios"]
+    assert {key: len(values) for key, values in by_round.items()} == {
+        "service_inserts_vs_limit": 2, "service_updates_vs_limit": 2, "two_workers_vs_one": 2}
+    inserts = by_round["service_inserts_vs_limit"]
+    assert abs(figures["ratios"]["service_inserts_vs_limit"] - sum(inserts) / 2) <= 0.006
     latency = figures["latency"]
-    assert latency["post_under_load"]["count"] == 8  # 2 x 2,000 records in POSTs of 500
+    assert latency["post_under_load"]["count"] == 16  # 2 rounds x 2 x 2,000 records in 500s
     assert latency["get_completed"]["count"] == 5
     assert latency["post_under_load"]["p50_ms"] <= latency["post_under_load"]["p99_ms"]
-    assert latency["post_probe"]["count"] >= 2  # at least one per service run
+    assert latency["post_probe"]["count"] >= 4  # at least one per service run
     memory = figures["memory"]
     assert memory["web_peak_rss_mib"] > 0 and memory["worker_peak_rss_mib"] > 0
     assert len(memory["worker_rss_series"]) == 10
@@ -66,6 +76,7 @@ def test_chart_and_table_are_written(bench_run):
     out, stdout = bench_run
     assert (out / "throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| service end to end, inserts |" in stdout
+    assert "x the faster limit (by round: " in stdout
     assert "| limit: JSON array upsert, updates |" in stdout
     assert "| target | met |" in stdout
     assert "| CPU ms per 1,000 records |" in stdout
