@@ -19,7 +19,7 @@ from bench.memory import MemorySampler, mib, worker_children_rss
 from bench.naive import run_naive
 from bench.results import Run, latency_summary
 from bench.rounds import median_ratio, median_runs, paired_ratios
-from bench.service import WorkerPool, drive, get_latencies, new_tenant, start_service
+from bench.service import Load, WorkerPool, drive, get_latencies, new_tenant, start_service
 from bench.settings import Settings, parse
 
 log = logging.getLogger("bench")
@@ -122,13 +122,8 @@ def _limit_and_service(settings: Settings, env, service, rounds: list[dict[str, 
             for key, batches in (("service_inserts", inserts), ("service_updates", updates)):
                 log.info("the service, round %d: %s, %d POSTs from %d clients", number + 1, key,
                          len(batches), settings.clients)
-                settle(env.database_url)
-                before = meter.snapshot()
-                run, load = drive(client, batches, clients=settings.clients,
-                                  name=key.replace("_", " "), database_url=env.database_url)
-                run.extra["cpu_ms_per_1000"] = meter.per_thousand(
-                    before, run.records, also={"bench": load.observers_cpu_seconds})
-                runs[key] = run
+                runs[key], load = _measured_drive(settings, env, meter, client, batches,
+                                                  key.replace("_", " "))
                 latency["post_under_load"] += load.post_ms
                 latency["post_probe"] += load.post_probe_ms
                 latency["get_running"] += load.get_running_ms
@@ -151,14 +146,21 @@ def _scale(settings: Settings, env, service, number: int) -> dict[str, Run]:
             # A tenant per run, so that each run's inserts are inserts.
             client = new_tenant(env.database_url, service.base_url, f"{key}-{number}")
             meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
-            settle(env.database_url)
-            before = meter.snapshot()
-            runs[key], load = drive(client, batches, clients=settings.clients,
-                                    name=f"{processes} worker process(es)",
-                                    database_url=env.database_url)
-            runs[key].extra["cpu_ms_per_1000"] = meter.per_thousand(
-                before, runs[key].records, also={"bench": load.observers_cpu_seconds})
+            runs[key], _ = _measured_drive(settings, env, meter, client, batches,
+                                           f"{processes} worker process(es)")
     return runs
+
+
+def _measured_drive(settings: Settings, env, meter: CpuMeter, client, batches, name: str
+                    ) -> tuple[Run, Load]:
+    """From a settled database, POST ``batches``; return the run, with its CPU, and its load."""
+    settle(env.database_url)
+    before = meter.snapshot()
+    run, load = drive(client, batches, clients=settings.clients, name=name,
+                      database_url=env.database_url)
+    run.extra["cpu_ms_per_1000"] = meter.per_thousand(
+        before, run.records, also={"bench": load.observers_cpu_seconds})
+    return run, load
 
 
 def _memory_growth(settings: Settings, env, service) -> dict:
