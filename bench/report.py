@@ -159,9 +159,11 @@ def write_chart(runs: list[Run], machine: dict, path: Path,
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    # About forty bins over the longest phase: detail without one-chunk noise.
+    # About twenty bins over the longest phase, a quarter second at least: a phase of a few
+    # seconds then puts a dozen 1,000-record chunks in a bin, where a tenth of a second held
+    # a few and drew each one as a step of 10,000/s.
     longest = max((run.seconds for run in runs), default=1.0)
-    bin_seconds = min(2.0, max(0.1, round(longest / 40, 1)))
+    bin_seconds = min(2.0, max(0.25, round(longest / 20, 2)))
     if rss_series:
         figure, (axis, rss_axis) = pyplot.subplots(2, 1, figsize=(10, 8), dpi=110,
                                                    height_ratios=(3, 1.3))
