@@ -60,8 +60,10 @@ def run_phases(settings: Settings, env, logs: Path) -> dict:
         if settings.records:
             latency, memory = _limit_and_service(settings, env, service, rounds)
         if settings.scale_records:
+            # The same customers every round, each run under a tenant of its own.
+            batches = data.batches("s", settings.scale_records, settings.batch)
             for number, runs in enumerate(rounds):
-                runs.update(_scale(settings, env, service, number))
+                runs.update(_scale(settings, env, service, batches, number))
         if settings.memory_records:
             memory.update(_memory_growth(settings, env, service))
     finally:
@@ -134,11 +136,11 @@ def _limit_and_service(settings: Settings, env, service, rounds: list[dict[str, 
     return latency, memory
 
 
-def _scale(settings: Settings, env, service, number: int) -> dict[str, Run]:
-    """Insert the same number of new customers with 1, then 2 worker processes."""
+def _scale(settings: Settings, env, service, batches: list[list[dict]], number: int
+           ) -> dict[str, Run]:
+    """Insert ``batches`` as new customers with 1, then 2 worker processes."""
     runs = {}
     web_pid = service.processes["web"][0].pid
-    batches = data.batches("s", settings.scale_records, settings.batch)
     for processes, key in ((1, "scale_1_worker"), (2, "scale_2_workers")):
         log.info("scale, round %d: %d worker process(es), %d customers", number + 1, processes,
                  settings.scale_records)
