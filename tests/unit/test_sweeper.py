@@ -9,8 +9,20 @@ import pytest
 
 from app import jobs, webhooks
 from workers import engine, sweeper
+from tests.support.databases import fresh_database
 from tests.support.factories import customers
 from tests.unit.conftest import read_job, sent, submit_job
+
+
+@pytest.fixture
+def database_url(servers):
+    """A database of each test's own: a sweep takes every stalled job of the database.
+
+    In the run's shared database, jobs other tests left queued become stalled once the
+    run is older than the stall period, and a sweep would send them too.
+    """
+    with fresh_database(servers.database_url) as url:
+        yield url
 
 
 @pytest.fixture
