@@ -148,18 +148,19 @@ def _scale(settings: Settings, env, service, batches: list[list[dict]], number: 
             # A tenant per run, so that each run's inserts are inserts.
             client = new_tenant(env.database_url, service.base_url, f"{key}-{number}")
             meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
+            # Throughput only: no latency observers, whose samples nobody would read.
             runs[key], _ = _measured_drive(settings, env, meter, client, batches,
-                                           f"{processes} worker process(es)")
+                                           f"{processes} worker process(es)", observed=False)
     return runs
 
 
-def _measured_drive(settings: Settings, env, meter: CpuMeter, client, batches, name: str
-                    ) -> tuple[Run, Load]:
+def _measured_drive(settings: Settings, env, meter: CpuMeter, client, batches, name: str,
+                    *, observed: bool = True) -> tuple[Run, Load]:
     """From a settled database, POST ``batches``; return the run, with its CPU, and its load."""
     settle(env.database_url)
     before = meter.snapshot()
     run, load = drive(client, batches, clients=settings.clients, name=name,
-                      database_url=env.database_url)
+                      database_url=env.database_url, observed=observed)
     run.extra["cpu_ms_per_1000"] = meter.per_thousand(
         before, run.records, also={"bench": load.observers_cpu_seconds})
     return run, load
@@ -176,8 +177,9 @@ def _memory_growth(settings: Settings, env, service) -> dict:
         client = new_tenant(env.database_url, service.base_url, "memory")
         for number in range(rounds):
             log.info("memory: round %d of %d, %d records", number + 1, rounds, per_round)
+            # Only the RSS is read: no latency observers (two processes a round).
             drive(client, batches, clients=settings.clients, name="memory",
-                  database_url=env.database_url)
+                  database_url=env.database_url, observed=False)
             sizes = worker_children_rss(pool.pid)
             series.append({"records": per_round * (number + 1), "rss_mib": mib(max(sizes))})
     # The first round warms caches and imports; growth is what comes after it.

@@ -144,15 +144,19 @@ class Load:
 
 
 def drive(client: ApiClient, batches: list[list[dict]], *, clients: int, name: str,
-          database_url: str) -> tuple[Run, Load]:
-    """POST ``batches`` from ``clients`` threads; return the run once every job completed."""
+          database_url: str, observed: bool = True) -> tuple[Run, Load]:
+    """POST ``batches`` from ``clients`` threads; return the run once every job completed.
+
+    ``observed``: whether the latency observers (the GET sampler, the POST probe) watch the
+    run; a run whose latencies nobody reads goes without them and the load they add.
+    """
     bodies = [orjson.dumps({"body": batch}) for batch in batches]
     load = Load(job_ids=[""] * len(bodies))
     next_body = itertools.count()
     lock = threading.Lock()
     keys = Keys.of(client)
-    sampler = Observer(_sample_running, keys)
-    prober = Observer(_probe_posts, keys, name)
+    sampler = Observer(_sample_running, keys) if observed else Unobserved()
+    prober = Observer(_probe_posts, keys, name) if observed else Unobserved()
 
     def post_all() -> None:
         own = KeepAliveClient(client)
@@ -219,6 +223,22 @@ class Observer:
         self._process.join(timeout=30)
         if self._process.is_alive():
             self._process.kill()
+
+
+class Unobserved:
+    """In place of an ``Observer`` for a run nobody watches: no process, no samples."""
+
+    def __enter__(self) -> Unobserved:
+        return self
+
+    def feed(self, job_id: str) -> None:
+        pass
+
+    def finish(self) -> tuple[list[float], float]:
+        return [], 0.0
+
+    def __exit__(self, *exc) -> None:
+        pass
 
 
 class _Ready:
