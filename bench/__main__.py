@@ -108,9 +108,15 @@ def _limit(env, inserts: list[list[dict]], updates: list[list[dict]], number: in
 
 def _limit_and_service(settings: Settings, env, service, rounds: list[dict[str, Run]]
                        ) -> tuple[dict, dict]:
-    """Run each round's limit, then its service runs; return the latencies and peak RSS."""
+    """Run each round's limit, its service runs, then those watched; return latencies, peak RSS.
+
+    The service's throughput is measured unwatched: the latency observers' POSTs, stops and
+    GETs are load the limit does not carry. The latencies come from the same import run
+    again, watched, under a tenant of its own.
+    """
     inserts = data.batches("c", settings.records, settings.batch)
     updates = data.batches("c", settings.records, settings.batch, version=1)
+    kinds = (("service_inserts", inserts), ("service_updates", updates))
     latency: dict[str, list[float]] = {"post_under_load": [], "post_probe": [],
                                        "get_running": []}
     web_pid = service.processes["web"][0].pid
@@ -119,13 +125,15 @@ def _limit_and_service(settings: Settings, env, service, rounds: list[dict[str, 
         meter = CpuMeter(env.database_url, lambda: {"web": web_pid, "worker": pool.pid})
         for number, runs in enumerate(rounds):
             runs.update(_limit(env, inserts, updates, number))
-            # A tenant per round, so that each round's inserts are inserts.
+            # A tenant per run of the import, so that each one's inserts are inserts.
             client = new_tenant(env.database_url, service.base_url, f"service-{number}")
-            for key, batches in (("service_inserts", inserts), ("service_updates", updates)):
-                log.info("the service, round %d: %s, %d POSTs from %d clients", number + 1, key,
-                         len(batches), settings.clients)
-                runs[key], load = _measured_drive(settings, env, meter, client, batches,
-                                                  key.replace("_", " "))
+            for key, batches in kinds:
+                runs[key], _ = _service_run(settings, env, meter, client, key, batches, number,
+                                            watched=False)
+            client = new_tenant(env.database_url, service.base_url, f"watched-{number}")
+            for key, batches in kinds:
+                _, load = _service_run(settings, env, meter, client, key, batches, number,
+                                       watched=True)
                 latency["post_under_load"] += load.post_ms
                 latency["post_probe"] += load.post_probe_ms
                 latency["get_running"] += load.get_running_ms
@@ -134,6 +142,15 @@ def _limit_and_service(settings: Settings, env, service, rounds: list[dict[str, 
     memory = {"web_peak_rss_mib": mib(sampler.peak_bytes.get("web")),
               "worker_peak_rss_mib": mib(sampler.peak_bytes.get("worker"))}
     return latency, memory
+
+
+def _service_run(settings: Settings, env, meter: CpuMeter, client, key: str, batches,
+                 number: int, *, watched: bool) -> tuple[Run, Load]:
+    """One run of the import through the service, with the latency observers or without."""
+    log.info("the service, round %d: %s%s, %d POSTs from %d clients", number + 1, key,
+             ", watched" if watched else "", len(batches), settings.clients)
+    return _measured_drive(settings, env, meter, client, batches, key.replace("_", " "),
+                           observed=watched)
 
 
 def _scale(settings: Settings, env, service, batches: list[list[dict]], number: int

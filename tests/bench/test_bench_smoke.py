@@ -23,11 +23,11 @@ def bench_run(tmp_path_factory):
     done = subprocess.run([sys.executable, "-m", "bench", *TINY, "--out", str(out)], cwd=ROOT,
                           capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
-    return out, done.stdout
+    return out, done.stdout, done.stderr
 
 
 def test_every_phase_moved_every_record(bench_run):
-    out, _ = bench_run
+    out, _, _ = bench_run
     figures = orjson.loads((out / "bench.json").read_bytes())
     runs = figures["runs"]
     for key in ("limit_inserts", "limit_updates", "limit_json_inserts", "limit_json_updates",
@@ -49,7 +49,7 @@ def test_every_phase_moved_every_record(bench_run):
 
 
 def test_figures_hold_ratios_latencies_memory_machine_and_verdicts(bench_run):
-    out, _ = bench_run
+    out, _, _ = bench_run
     figures = orjson.loads((out / "bench.json").read_bytes())
     assert set(figures["ratios"]) == {"service_inserts_vs_limit", "service_updates_vs_limit",
                                       "service_vs_naive", "two_workers_vs_one"}
@@ -73,10 +73,18 @@ def test_figures_hold_ratios_latencies_memory_machine_and_verdicts(bench_run):
 
 
 def test_chart_and_table_are_written(bench_run):
-    out, stdout = bench_run
+    out, stdout, _ = bench_run
     assert (out / "throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| service end to end, inserts |" in stdout
     assert "x the faster limit (by round: " in stdout
     assert "| limit: JSON array upsert, updates |" in stdout
     assert "| target | met |" in stdout
     assert "| CPU ms per 1,000 records |" in stdout
+
+
+def test_throughput_runs_unwatched_and_latencies_from_the_same_runs_watched(bench_run):
+    _, _, log = bench_run
+    for number in (1, 2):
+        for key in ("service_inserts", "service_updates"):
+            assert f"round {number}: {key}, 4 POSTs" in log, (number, key)
+            assert f"round {number}: {key}, watched, 4 POSTs" in log, (number, key)
