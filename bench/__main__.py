@@ -172,7 +172,7 @@ def _scale(settings: Settings, env, service, batches: list[list[dict]], number: 
 
 
 def _measured_drive(settings: Settings, env, meter: CpuMeter, client, batches, name: str,
-                    *, observed: bool = True) -> tuple[Run, Load]:
+                    *, observed: bool) -> tuple[Run, Load]:
     """From a settled database, POST ``batches``; return the run, with its CPU, and its load."""
     settle(env.database_url)
     before = meter.snapshot()

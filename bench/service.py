@@ -144,7 +144,7 @@ class Load:
 
 
 def drive(client: ApiClient, batches: list[list[dict]], *, clients: int, name: str,
-          database_url: str, observed: bool = True) -> tuple[Run, Load]:
+          database_url: str, observed: bool) -> tuple[Run, Load]:
     """POST ``batches`` from ``clients`` threads; return the run once every job completed.
 
     ``observed``: whether the latency observers (the GET sampler, the POST probe) watch the
