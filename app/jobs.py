@@ -8,8 +8,12 @@ Locking protocol (what makes stop and redelivery safe):
   nothing. The counts a stop answers are therefore final;
 - a chunk row with ``done_at`` set is never applied again, so a message delivered twice
   changes nothing.
-Chunk transactions never write the job row (two of them holding FOR SHARE and both
-upgrading would deadlock); the job's figures are summed from its chunks.
+- a chunk row another transaction holds is skipped, not waited for (``SKIP LOCKED``): a
+  duplicate delivery never sits on its job's share lock.
+Chunk transactions write the job row only to complete a job of one chunk, whose chunk
+transaction is the job's only one (two of them holding FOR SHARE and both upgrading would
+deadlock; a duplicate delivery of that chunk skips it instead of waiting). Otherwise the
+job's figures are summed from its chunks.
 
 Records are stored as the JSON array the request sent (see app/batch_body.py), outcomes as
 the JSON bytes orjson writes; both as ``bytea``, read back in binary: PostgreSQL keeps them
@@ -29,7 +33,6 @@ from psycopg.types.numeric import Int4
 
 UNFINISHED = ("queued", "running")
 FINISHED = ("completed", "failed", "stopped")
-
 
 @dataclass(frozen=True)
 class Job:
@@ -209,10 +212,14 @@ def chunk_count(conn: psycopg.Connection, job_id: str) -> int:
 
 def lock_chunk(conn: psycopg.Connection, job_id: str, chunk_no: int
                ) -> tuple[ChunkRange, DoneChunk | None] | None:
-    """Lock a chunk row; return its range and, if already applied, its figures."""
+    """Lock a chunk row; return its range and, if already applied, its figures.
+
+    None if there is no such chunk, or if another delivery holds it: that one applies it,
+    and this one, not waiting, holds its job's share lock no longer than it takes to see.
+    """
     row = conn.execute(
         "SELECT first_index, record_count, done_at IS NOT NULL, finished_count, error_count"
-        " FROM batch_chunks WHERE job_id = %s AND chunk_no = %s FOR UPDATE",
+        " FROM batch_chunks WHERE job_id = %s AND chunk_no = %s FOR UPDATE SKIP LOCKED",
         (job_id, chunk_no),
     ).fetchone()
     if row is None:
@@ -255,7 +262,8 @@ def finish_if_done(conn: psycopg.Connection, job_id: str, *, returning: str = "t
     """Complete a running job whose chunks are all applied; None unless it did now.
 
     Runs after the caller's chunk committed, in its own statement: whichever chunk commits
-    last sees every chunk done, so exactly one caller completes the job. It returns the
+    last sees every chunk done, so exactly one caller completes the job. (A job of one
+    chunk may complete in that chunk's transaction: there is no other chunk.) It returns the
     SQL expression ``returning`` over the completed job ``j``, asked in the same statement.
     """
     row = conn.execute(

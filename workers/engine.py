@@ -69,13 +69,14 @@ def apply_chunk(services: Services, job_id: str, chunk_no: int, *,
     records fails with that message (see ``workers.attempts``).
     """
     started = time.perf_counter()
+    completion = None  # what _complete answered, if the job completed in this transaction
     with services.db.transaction() as conn:
         job = jobs.get_job(conn, job_id, lock="FOR SHARE")
         if job is None or job.status != "running":
             return ChunkReport(False, skipped_because=job.status if job else "unknown job")
         locked = jobs.lock_chunk(conn, job_id, chunk_no)
-        if locked is None:
-            return ChunkReport(False, skipped_because="unknown chunk")
+        if locked is None:  # no such chunk, or another delivery is applying it right now
+            return ChunkReport(False, skipped_because="being applied or unknown")
         chunk, already_done = locked
         whole_job = chunk.first_index == 0 and chunk.record_count == job.total_count
         if already_done is not None:
@@ -98,6 +99,11 @@ def apply_chunk(services: Services, job_id: str, chunk_no: int, *,
                     for index in range(chunk.first_index, chunk.first_index + chunk.record_count)])
             jobs.complete_chunk(conn, job_id, chunk_no, successful, failed)
             report = ChunkReport(True, len(successful), len(failed))
+            if whole_job:
+                # The job's only chunk: no other chunk can commit concurrently, so the job
+                # completes in the chunk's own transaction, one commit (and one WAL flush)
+                # fewer than completing it after (finish_job).
+                completion = _complete(conn, job_id)
     # Committed: count it (once, however often we get here) and see if the job is done.
     if report.applied:
         metrics.record_chunk(job.operation, time.perf_counter() - started,
@@ -106,7 +112,10 @@ def apply_chunk(services: Services, job_id: str, chunk_no: int, *,
     # none to show, so it goes without them (GET sums its chunks), three Redis calls fewer.
     if not whole_job:
         _count_chunk(services, job_id, chunk_no, report)
-    finish_job(services, job_id, live_counters=not whole_job)
+    if completion is not None:
+        _after_completion(services, job_id, completion, live_counters=False)
+    else:  # a chunk of several, or a redelivery: the last chunk's commit completes the job
+        finish_job(services, job_id, live_counters=not whole_job)
     return report
 
 
@@ -116,17 +125,28 @@ def finish_job(services: Services, job_id: str, *, live_counters: bool = True) -
     ``live_counters``: whether the job may have live counters in Redis to drop.
     """
     with services.db.statement() as conn:
-        # Whether a webhook waits is asked by the completing statement itself: one round
-        # trip per job, where a transaction of the two statements took four.
-        pending = jobs.finish_if_done(conn, job_id,
-                                      returning=webhooks.callback_pending_sql("j.id"))
-    completed = pending is not None
-    if completed:
-        log.info("job %s completed", job_id)
-        if live_counters:
-            _quietly(services.progress.forget, job_id)
-        webhooks.notify_job_ended(services, job_id, pending=pending)
-    return completed
+        completion = _complete(conn, job_id)
+    return _after_completion(services, job_id, completion, live_counters=live_counters)
+
+
+def _complete(conn: psycopg.Connection, job_id: str) -> bool | None:
+    """Complete the job if all its chunks are applied: whether a webhook waits, else None."""
+    # Whether a webhook waits is asked by the completing statement itself: one round trip
+    # per job, where a transaction of the two statements took four.
+    return jobs.finish_if_done(conn, job_id, returning=webhooks.callback_pending_sql("j.id"))
+
+
+def _after_completion(services: Services, job_id: str, pending_webhook: bool | None, *,
+                      live_counters: bool) -> bool:
+    """Once a completion committed (``pending_webhook`` not None): drop the live counters,
+    send the webhook. Return whether the job completed."""
+    if pending_webhook is None:
+        return False
+    log.info("job %s completed", job_id)
+    if live_counters:
+        _quietly(services.progress.forget, job_id)
+    webhooks.notify_job_ended(services, job_id, pending=pending_webhook)
+    return True
 
 
 def fail_job(services: Services, job_id: str, message: str) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
+import psycopg
 import pytest
 
 import workers.operations
@@ -16,6 +18,7 @@ from workers.operations.cashback import apply_cashback
 from workers.operations.customers import OPERATION as CUSTOMERS
 from workers.operations.customers import apply_customers
 from tests.support.factories import customer, customers
+from tests.support.service import wait_until
 
 
 @pytest.fixture
@@ -42,6 +45,63 @@ def submit(services, tenant_id, records, operation="customers") -> str:
 def job_row(services, job_id) -> jobs.Job:
     with services.db.transaction() as conn:
         return jobs.get_job(conn, job_id)
+
+
+def test_a_delivery_finding_its_chunk_held_applies_nothing_and_does_not_wait(
+        services, tenant_id, database_url):
+    job_id = submit(services, tenant_id, customers(2, prefix="held"))
+    assert engine.start_job(services, job_id) == [0]  # one chunk: it completes the job
+    with psycopg.connect(database_url) as in_flight:  # another delivery, applying it now
+        in_flight.execute("SELECT 1 FROM batch_chunks WHERE job_id = %s AND chunk_no = 0"
+                          " FOR UPDATE", (job_id,))
+        # Waiting would hold the job's share lock that the other delivery's completion
+        # needs: a deadlock. The pool's lock_timeout would end the wait, with an error.
+        report = engine.apply_chunk(services, job_id, 0)
+    assert (report.applied, report.skipped_because) == (False, "being applied or unknown")
+    assert job_row(services, job_id).status == "running"
+    assert engine.apply_chunk(services, job_id, 0).applied
+    assert job_row(services, job_id).status == "completed"
+
+
+def test_a_stop_waiting_on_a_job_of_one_chunk_sees_it_completed_without_deadlock(
+        services, tenant_id, database_url, db):
+    # The chunk's transaction completes its job: it upgrades its share lock on the job row
+    # while the stop waits for that row. It must not deadlock (each would then wait 1 s
+    # for PostgreSQL to abort one).
+    first = submit(services, tenant_id, [customer("parked")])
+    engine.start_job(services, first)
+    engine.apply_chunk(services, first, 0)
+    job_id = submit(services, tenant_id, [customer("parked", name="Again")])
+    engine.start_job(services, job_id)
+    outcomes: dict[str, object] = {}
+
+    def stop():
+        with services.db.transaction() as conn:
+            outcomes["stop"] = jobs.stop_job(conn, None, job_id)
+
+    with psycopg.connect(database_url) as holder:  # parks the chunk inside its upsert
+        holder.execute("SELECT 1 FROM customers WHERE tenant_id = %s AND customer_id ="
+                       " 'parked' FOR UPDATE", (tenant_id,))
+        applying = threading.Thread(
+            target=lambda: outcomes.update(chunk=engine.apply_chunk(services, job_id, 0)))
+        applying.start()
+        wait_until(lambda: waiting_on_locks(db) == 1, timeout=10,
+                   what="the chunk to wait in its upsert")
+        stopping = threading.Thread(target=stop)
+        stopping.start()
+        wait_until(lambda: waiting_on_locks(db) == 2, timeout=10,
+                   what="the stop to wait for the job")
+    applying.join(10)
+    stopping.join(10)
+
+    assert outcomes["chunk"].applied
+    assert outcomes["stop"].refused and outcomes["stop"].job.status == "completed"
+    assert job_row(services, job_id).status == "completed"
+
+
+def waiting_on_locks(db) -> int:
+    return db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                      " AND wait_event_type = 'Lock'").fetchone()[0]
 
 
 def test_a_chunk_applies_once_however_often_it_is_delivered(services, tenant_id, db):

@@ -30,7 +30,7 @@ def progress_calls(services, monkeypatch) -> list[str]:
     return calls
 
 
-def test_a_job_of_one_chunk_takes_five_connections_and_no_live_counters(
+def test_a_job_of_one_chunk_takes_four_connections_and_no_live_counters(
         app, services, unit_tenant, transactions, progress_calls):
     job_id = submit_job(services, unit_tenant, customers(2, prefix=secrets.token_hex(4)))
     transactions.clear()
@@ -41,10 +41,37 @@ def test_a_job_of_one_chunk_takes_five_connections_and_no_live_counters(
 
     job = read_job(services, job_id)
     assert (job.status, job.finished_count, job.error_count) == ("completed", 2, 0)
-    # The start's attempt, the start, the chunk's attempt, the chunk, the completion: the
-    # three single statements are each one round trip, outside a transaction.
-    assert taken == ["statement", "transaction", "statement", "transaction", "statement"]
+    # The start's attempt, the start, the chunk's attempt, the chunk with the completion:
+    # the two single statements are each one round trip, outside a transaction.
+    assert taken == ["statement", "transaction", "statement", "transaction"]
     assert progress_calls == []  # GET sums the chunk instead
+
+
+def test_a_job_of_one_chunk_completes_in_the_chunk_transaction(app, services, unit_tenant, db):
+    job_id = submit_job(services, unit_tenant, customers(2, prefix=secrets.token_hex(4)))
+
+    with app.app_context():
+        tasks.run_job.run(job_id)
+
+    # now() is the transaction's start: one transaction stamps both with the same instant.
+    done_at, finished_at = db.execute(
+        "SELECT c.done_at, j.finished_at FROM batch_jobs j JOIN batch_chunks c"
+        " ON c.job_id = j.id WHERE j.id = %s", (job_id,)).fetchone()
+    assert finished_at == done_at
+
+
+def test_a_job_of_several_chunks_completes_after_its_last_chunk_commits(app, services,
+                                                                        unit_tenant, db):
+    job_id = submit_job(services, unit_tenant, customers(3, prefix=secrets.token_hex(4)))
+
+    with app.app_context():
+        tasks.run_job.run(job_id)
+        tasks.process_chunk.run(job_id, 1)
+
+    last_done, finished_at = db.execute(
+        "SELECT max(c.done_at), j.finished_at FROM batch_jobs j JOIN batch_chunks c"
+        " ON c.job_id = j.id WHERE j.id = %s GROUP BY j.finished_at", (job_id,)).fetchone()
+    assert finished_at > last_done  # its own statement, after the chunk's transaction
 
 
 def test_a_job_of_several_chunks_counts_each_live_then_drops_the_counters(
