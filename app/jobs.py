@@ -34,6 +34,18 @@ from psycopg.types.numeric import Int4
 UNFINISHED = ("queued", "running")
 FINISHED = ("completed", "failed", "stopped")
 
+# Added to the WHERE of a statement that starts a job: its transaction then commits without
+# waiting for its WAL to reach the disk (``synchronous_commit`` off for that transaction
+# only). Safe for a job's start, and only there: what it writes is flushed by the next
+# synchronous commit of any session (the chunk's attempt, committed before any record is
+# applied, at the latest). If PostgreSQL itself crashes before, the job is simply queued
+# again, its attempt uncounted, as if its start message had not arrived yet: redelivered
+# or swept, it starts then. A worker that dies loses nothing: the commit is PostgreSQL's.
+# Each such commit spares the worker a wait for the disk (an fdatasync, ~0.13 ms here),
+# on which its core would idle.
+COMMIT_WITHOUT_FLUSH = "set_config('synchronous_commit', 'off', true) IS NOT NULL"
+
+
 @dataclass(frozen=True)
 class Job:
     """A batch job row."""
@@ -160,10 +172,14 @@ def done_chunk(row: tuple) -> DoneChunk:
 
 
 def mark_running(conn: psycopg.Connection, job_id: str) -> Job | None:
-    """Move a queued job to running; return the job as it is now (None if unknown)."""
+    """Move a queued job to running; return the job as it is now (None if unknown).
+
+    Its transaction commits without waiting for the flush (``COMMIT_WITHOUT_FLUSH``).
+    """
     row = conn.execute(
         "UPDATE batch_jobs SET status = 'running', started_at = now()"
-        f" WHERE id = %s AND status = 'queued' RETURNING {_JOB_COLUMNS}", (job_id,)).fetchone()
+        f" WHERE id = %s AND status = 'queued' AND {COMMIT_WITHOUT_FLUSH}"
+        f" RETURNING {_JOB_COLUMNS}", (job_id,)).fetchone()
     if row is not None:
         return Job(*row)
     # Not queued (a redelivered start, a stopped job): locked as the update would have.
@@ -407,10 +423,15 @@ def note_chunk_error(conn: psycopg.Connection, job_id: str, chunk_no: int, error
 
 
 def begin_start_attempt(conn: psycopg.Connection, job_id: str) -> int | None:
-    """Count an attempt at starting a queued job; None if it is not queued."""
+    """Count an attempt at starting a queued job; None if it is not queued.
+
+    Committed without waiting for the flush (``COMMIT_WITHOUT_FLUSH``): a worker killed
+    while starting the job leaves the attempt counted all the same.
+    """
     row = conn.execute(
         "UPDATE batch_jobs SET start_attempts = start_attempts + 1"
-        " WHERE id = %s AND status = 'queued' RETURNING start_attempts",
+        f" WHERE id = %s AND status = 'queued' AND {COMMIT_WITHOUT_FLUSH}"
+        " RETURNING start_attempts",
         (job_id,),
     ).fetchone()
     return row[0] if row else None

@@ -91,3 +91,33 @@ def test_the_completing_statement_says_whether_a_webhook_waits(services, unit_te
         assert jobs.finish_if_done(conn, without, returning=pending) is False
         assert jobs.finish_if_done(conn, without, returning=pending) is None  # completed before
         assert jobs.finish_if_done(conn, with_callback) is None
+
+
+def _synchronous_commit(conn: psycopg.Connection) -> str:
+    return conn.execute("SHOW synchronous_commit").fetchone()[0]
+
+
+def test_a_job_start_commits_without_waiting_for_the_flush_and_a_chunk_attempt_waits(
+        services, unit_tenant, database_url):
+    job_id = submit_job(services, unit_tenant, customers(1))
+    with psycopg.connect(database_url) as conn:  # in a transaction, to look before commit
+        assert jobs.begin_start_attempt(conn, job_id) == 1
+        assert _synchronous_commit(conn) == "off"
+        conn.rollback()
+        assert jobs.mark_running(conn, job_id).status == "running"
+        assert _synchronous_commit(conn) == "off"
+        jobs.split_into_chunks(conn, job_id, 1, 2)
+        conn.commit()
+        # The chunk's attempt bounds a chunk that crashes PostgreSQL itself: it waits.
+        assert jobs.begin_chunk_attempt(conn, job_id, 0) == jobs.Attempt(1, None)
+        assert _synchronous_commit(conn) == "on"
+        conn.rollback()
+
+
+def test_a_start_in_autocommit_leaves_the_session_synchronous(services, unit_tenant,
+                                                               database_url):
+    job_id = submit_job(services, unit_tenant, customers(1))
+    with psycopg.connect(database_url, autocommit=True) as conn:  # as db.statement() runs it
+        assert jobs.begin_start_attempt(conn, job_id) == 1
+        # Its own transaction ended with it: the connection's next commit waits again.
+        assert _synchronous_commit(conn) == "on"
