@@ -259,6 +259,14 @@ class EmbeddedPostgres:
         if self._pg.running():
             self._pg.stop()
 
+    def crash(self) -> None:
+        """Kill the server as a power cut would: what its WAL had not flushed is gone.
+
+        ``pg_ctl stop --mode=immediate``: no shutdown checkpoint, so the next start is a
+        crash recovery from the WAL on disk.
+        """
+        self._pg.stop(mode="immediate")
+
 
 @contextmanager
 def embedded_postgres(pgdata: Path) -> Iterator[EmbeddedPostgres]:
@@ -338,9 +346,10 @@ class _PostgresTools:
         """Tell whether a server runs on this data directory."""
         return self.run("pg_ctl", "status", check=False).returncode == 0
 
-    def stop(self) -> None:
-        """Stop the server, rolling back open transactions rather than waiting for clients."""
-        self.run("pg_ctl", "stop", "--wait", f"--timeout={START_TIMEOUT}", "--mode=fast")
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server, rolling back open transactions rather than waiting for clients
+        (``fast``), or without even a shutdown checkpoint (``immediate``)."""
+        self.run("pg_ctl", "stop", "--wait", f"--timeout={START_TIMEOUT}", f"--mode={mode}")
 
     def run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run one of the tools on the data directory and return its outcome."""
