@@ -14,6 +14,8 @@ scalars = (st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1)
 json_values = st.recursive(scalars, lambda children: st.lists(children, max_size=5)
                            | st.dictionaries(any_text, children, max_size=5), max_leaves=30)
 
+printable_text = st.text(string.printable, max_size=20)
+
 # Values that pass often, so the accepted path is explored too.
 plausible = {
     "email": st.emails(),
@@ -31,8 +33,8 @@ plausible = {
     "orderDate": st.datetimes(timezones=st.just(timezone.utc)).map(datetime.isoformat),
     "transactionTime": st.datetimes(timezones=st.just(timezone.utc)).map(datetime.isoformat),
     "totalPaid": st.integers(-10, 10**13) | st.floats(0, 1e13),
-    "amount": st.integers(-(10**13), 10**13) | st.floats(-1e13, 1e13),
-    "points": st.integers(-(10**13), 10**13),
+    "amount": st.integers(1, 10**6) | st.integers(-(10**13), 10**13) | st.floats(-1e13, 1e13),
+    "points": st.integers(1, 10**6) | st.integers(-(10**13), 10**13),
     "events": st.dictionaries(st.text(string.ascii_letters, min_size=1, max_size=8),
                               st.dictionaries(st.text(string.ascii_letters, min_size=1,
                                                       max_size=8), scalars, max_size=3),
@@ -40,18 +42,23 @@ plausible = {
 }
 
 
+def near_valid_records_for(schema) -> st.SearchStrategy:
+    """Records with the schema's fields, each holding a value that often passes."""
+    fields = [name for name in schema.fields if name != "customerId"]
+    required = [name for name in fields if schema.fields[name].required]
+    return st.fixed_dictionaries(
+        {"customerId": st.text(string.ascii_letters + string.digits + "-_", min_size=1,
+                               max_size=40),
+         **{name: plausible.get(name, printable_text) for name in required}},
+        optional={name: plausible.get(name, st.none() | printable_text) for name in fields
+                  if name not in required})
+
+
 def records_for(schema) -> st.SearchStrategy:
     """Records close to valid, records with any values in its fields, and any JSON at all."""
     fields = [name for name in schema.fields if name != "customerId"]
-    text = st.text(string.printable, max_size=20)
-    required = [name for name in fields if schema.fields[name].required]
-    near_valid = st.fixed_dictionaries(
-        {"customerId": st.text(string.ascii_letters + string.digits + "-_", min_size=1,
-                               max_size=40),
-         **{name: plausible.get(name, text) for name in required}},
-        optional={name: plausible.get(name, st.none() | text) for name in fields
-                  if name not in required})
+    near_valid = near_valid_records_for(schema)
     wild = st.fixed_dictionaries(
         {"customerId": json_values | st.text(max_size=130)},
-        optional={name: json_values | plausible.get(name, text) for name in fields})
+        optional={name: json_values | plausible.get(name, printable_text) for name in fields})
     return near_valid | wild | json_values | st.dictionaries(any_text, json_values, max_size=4)

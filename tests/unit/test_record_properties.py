@@ -15,7 +15,7 @@ import app.db  # noqa: F401 - registers the JSON dumper the workers use (dates a
 from app.config import Config
 from schemas.fields import unstorable_text_path
 from schemas.messages import error_line
-from tests.support.records import records_for
+from tests.support.records import near_valid_records_for, records_for
 from workers.operations import REGISTRY, ChunkContext, ValidRecord
 
 
@@ -51,9 +51,13 @@ def test_accepted_records_are_applied_without_failing_their_chunk(database_url, 
                            Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url}))
     accepted_by: dict[str, int] = {}
     for operation in REGISTRY.values():
-        @settings(max_examples=40, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        @given(record=records_for(operation.schema))
+        # Weighted towards records close to valid, and as many draws as the test above:
+        # this test is about accepted records, and from the plain mix a redemption (exactly
+        # one of points and amount) is accepted about once in 33 draws, too rarely to be
+        # sure of one in 40. Derandomized runs still differ between a whole suite and this
+        # file alone: Hypothesis also draws constants found in the modules loaded.
+        @SETTINGS
+        @given(record=near_valid_records_for(operation.schema) | records_for(operation.schema))
         def applied(record):
             accepted, data = outcome(operation.schema, record)
             if not accepted:
