@@ -54,9 +54,7 @@ def test_a_job_of_one_chunk_completes_in_the_chunk_transaction(app, services, un
         tasks.run_job.run(job_id)
 
     # now() is the transaction's start: one transaction stamps both with the same instant.
-    done_at, finished_at = db.execute(
-        "SELECT c.done_at, j.finished_at FROM batch_jobs j JOIN batch_chunks c"
-        " ON c.job_id = j.id WHERE j.id = %s", (job_id,)).fetchone()
+    done_at, finished_at = last_chunk_done_and_job_finished(db, job_id)
     assert finished_at == done_at
 
 
@@ -68,10 +66,15 @@ def test_a_job_of_several_chunks_completes_after_its_last_chunk_commits(app, ser
         tasks.run_job.run(job_id)
         tasks.process_chunk.run(job_id, 1)
 
-    last_done, finished_at = db.execute(
+    last_done, finished_at = last_chunk_done_and_job_finished(db, job_id)
+    assert finished_at > last_done  # its own statement, after the chunk's transaction
+
+
+def last_chunk_done_and_job_finished(db, job_id: str):
+    """When the job's last chunk was applied, and when the job completed."""
+    return db.execute(
         "SELECT max(c.done_at), j.finished_at FROM batch_jobs j JOIN batch_chunks c"
         " ON c.job_id = j.id WHERE j.id = %s GROUP BY j.finished_at", (job_id,)).fetchone()
-    assert finished_at > last_done  # its own statement, after the chunk's transaction
 
 
 def test_a_job_of_several_chunks_counts_each_live_then_drops_the_counters(
