@@ -12,7 +12,7 @@ import os
 from celery import Celery, Task
 from flask import Flask
 
-from app import logs
+from app import logs, priority
 from app.config import Config
 from app.gc_freeze import freeze_startup_objects
 
@@ -39,15 +39,27 @@ def celery_init_app(app: Flask, config: Config) -> Celery:
 
 
 def _connect_pool_process_setup(increment: int) -> None:
-    """In each worker pool process: lower its CPU priority by ``increment`` (see the config),
-    and keep the garbage collector off what the process inherited (app/gc_freeze.py)."""
-    from celery.signals import worker_process_init
+    """Lower the worker's CPU priority by ``increment`` (see the config and app/priority.py):
+    its session's, for the worker's lifetime, and each pool process's, which also keeps the
+    garbage collector off what it inherited (app/gc_freeze.py)."""
+    from celery.signals import celeryd_after_setup, worker_process_init, worker_shutdown
+
+    session_niceness_before: list[int | None] = [None]
+
+    def lower_session(**_: object) -> None:
+        session_niceness_before[0] = priority.lower_session_priority(increment)
+
+    def restore_session(**_: object) -> None:
+        priority.restore_session_priority(session_niceness_before[0])
 
     def settle_pool_process(**_: object) -> None:
-        if increment:
-            os.nice(increment)
+        priority.lower_process_priority(increment)
         freeze_startup_objects()
 
+    # celeryd_after_setup comes in the main process of `celery worker` only (not beat's, nor
+    # Flower's), its logging set up; the pool processes share the group whenever they start.
+    celeryd_after_setup.connect(lower_session, weak=False, dispatch_uid="batchq-session-priority")
+    worker_shutdown.connect(restore_session, weak=False, dispatch_uid="batchq-session-restore")
     worker_process_init.connect(settle_pool_process, weak=False, dispatch_uid="batchq-pool-process-setup")
 
 

@@ -8,6 +8,7 @@ import psutil
 import pytest
 
 from schemas.jobs import JobStatusSchema
+from tests.support.autogroups import HAS_AUTOGROUPS, autogroup
 from tests.support.factories import SEED_REQUEST, customer, customers
 
 pytestmark = pytest.mark.integration
@@ -242,3 +243,10 @@ def test_worker_pool_processes_yield_the_cores_to_the_web(live_service):
         assert pool, "the worker has no pool processes"
         # WORKER_NICENESS, 10 by default, on top of the worker's own niceness.
         assert {child.nice() for child in pool} == {min(main.nice() + 10, 19)}
+        if HAS_AUTOGROUPS:
+            # Started in a session of its own, the worker lowers that session's autogroup too,
+            # which is what weighs against the web's session (app/priority.py).
+            worker_group = {autogroup(process.pid) for process in [main, *pool]}
+            assert worker_group == {(autogroup(main.pid)[0], 10)}
+            web = live_service.processes["web"][0]
+            assert autogroup(web.pid)[1] == 0
