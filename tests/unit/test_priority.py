@@ -22,8 +22,9 @@ needs_autogroups = pytest.mark.skipif(not HAS_AUTOGROUPS, reason="a kernel witho
 SUBJECT = """
 import json, subprocess, sys
 from app import priority
+from tests.support.autogroups import autogroup
 {setup}
-niceness = lambda: int(open("/proc/self/autogroup").read().split()[-1])
+niceness = lambda: autogroup("self")[1]
 before = priority.lower_session_priority({increment})
 lowered = niceness()
 priority.restore_session_priority(before)
