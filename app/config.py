@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
-from kombu import Queue
-
-from app.points_rules import PointsRule, parse_rate
-from app.queue import DELIVER_CALLBACK, PURGE_RESULTS, SWEEP_JOBS
+from limits import RateLimitItem, parse_many
 
 
 class ConfigError(RuntimeError):
     """A setting is missing or cannot be parsed."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0,
-         maximum: int | None = None) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -32,8 +28,6 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0,
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise ConfigError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 
@@ -44,18 +38,38 @@ def _rate(env: Mapping[str, str], name: str, default: str, *, positive: bool) ->
         raise ConfigError(f"{name} {error}") from None
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _flag(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if not raw:
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
-def _rates(env: Mapping[str, str], name: str, default: str) -> str:
-    from app.ratelimit import parse_rates
+def parse_rate(raw: str, *, positive: bool) -> Decimal:
+    """Return ``raw`` as an exact points rate; ValueError says what a rate must be."""
+    try:
+        rate = Decimal(raw.strip())
+    except InvalidOperation:
+        rate = None
+    if rate is None or not rate.is_finite() or rate < 0 or (positive and rate == 0):
+        kind = "a positive" if positive else "a non-negative"
+        raise ValueError(f"must be {kind} number of points per currency unit, got {raw!r}")
+    return rate
 
+
+def parse_rates(text: str) -> list[RateLimitItem]:
+    """Parse request rates like ``"30/second;360 per 30 seconds"``; ValueError if not that."""
+    rates = parse_many(text)
+    if any(rate.amount < 1 for rate in rates):
+        raise ValueError(f"a rate of zero requests in {text!r}")
+    return rates
+
+
+def _rates(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name, "").strip() or default
     try:
         parse_rates(value)
@@ -88,9 +102,9 @@ class Config:
         self.MAX_RECORDS_PER_REQUEST = _int(env, "MAX_RECORDS_PER_REQUEST", 1000, minimum=1)
         # Flask answers 413 for a larger body before reading it.
         self.MAX_CONTENT_LENGTH = _int(env, "MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
-        # One chunk per full request: a chunk costs a task and a transaction, and 4x250 cost
-        # the workers 70% more CPU than 1x1,000 (make bench). Smaller chunks spread one big
-        # job over more workers sooner.
+        # One chunk per full request: each chunk costs a task and a transaction, so fewer,
+        # larger chunks cost the workers less CPU (docs/performance.md). Smaller chunks
+        # spread one big job over more workers sooner.
         self.CHUNK_SIZE = _int(env, "CHUNK_SIZE", 1000, minimum=1)
 
         self.DB_POOL_MIN_SIZE = _int(env, "DB_POOL_MIN_SIZE", 1, minimum=0)
@@ -128,14 +142,14 @@ class Config:
         # A worker started with this set serves its machine's metrics at :PORT/metrics (for
         # machines with no web process beside the workers); 0 serves none.
         self.WORKER_METRICS_PORT = _int(env, "WORKER_METRICS_PORT", 0)
-        # Added to the CPU niceness of each worker pool process. Where the web shares cores
-        # with the workers, the requests then come first and a batch takes what is left;
-        # on a machine of workers alone nothing competes, so it changes nothing. 0 is off.
-        self.WORKER_NICENESS = _int(env, "WORKER_NICENESS", 10, maximum=19)
         self.CELERY_QUEUE = env.get("CELERY_QUEUE", "batch").strip() or "batch"
+        # A web process opens its connections as it starts rather than in its first
+        # requests, and web and worker processes keep what they loaded at start out of the
+        # garbage collector's full passes (app/runtime/warmup.py, app/runtime/gc_freeze.py).
+        self.WARM_START = _flag(env, "WARM_START", default=True)
 
         # Points per currency unit, for tenants without a rule of their own
-        # (`flask --app app tenants points-rule`): earned by orders and cashback, and
+        # (``flask --app app tenants points-rule``): earned by orders and cashback, and
         # spent by a redemption given as an amount.
         self.DEFAULT_EARNING_RATE = _rate(env, "DEFAULT_EARNING_RATE", "1", positive=False)
         self.DEFAULT_REDEMPTION_RATE = _rate(env, "DEFAULT_REDEMPTION_RATE", "1", positive=True)
@@ -155,67 +169,6 @@ class Config:
         self.WEBHOOK_TIMEOUT_SECONDS = _int(env, "WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
         self.WEBHOOK_MAX_ATTEMPTS = _int(env, "WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
         self.WEBHOOK_RETRY_BACKOFF_MAX = _int(env, "WEBHOOK_RETRY_BACKOFF_MAX", 600, minimum=1)
-        # Off: callbacks go to public addresses only (the SSRF guard, app.webhook_targets).
+        # Off: callbacks go to public addresses only (the SSRF guard, app.domain.webhook_targets).
         # On for development and tests, whose receivers listen on localhost.
         self.WEBHOOK_ALLOW_PRIVATE_NETWORKS = _flag(env, "WEBHOOK_ALLOW_PRIVATE_NETWORKS")
-
-    def default_points_rule(self) -> PointsRule:
-        """Return the points rule of a tenant that has none of its own."""
-        return PointsRule(self.DEFAULT_EARNING_RATE, self.DEFAULT_REDEMPTION_RATE)
-
-    def beat_schedule(self) -> dict:
-        """Return the periodic tasks Celery beat sends: one line per task."""
-        return {
-            "sweep-jobs": _every(SWEEP_JOBS, self.SWEEP_INTERVAL_SECONDS),
-            "purge-results": _every(PURGE_RESULTS, self.PURGE_INTERVAL_SECONDS),
-        }
-
-    def celery_settings(self) -> dict:
-        """Return Celery's settings, derived from this configuration."""
-        # One visibility timeout for the broker and (should one be configured) the results:
-        # Celery's Redis docs warn that differing values redeliver at the shorter one.
-        transport = {"visibility_timeout": self.BROKER_VISIBILITY_TIMEOUT}
-        return {
-            "broker_url": self.REDIS_URL,
-            "broker_transport_options": transport,
-            "result_backend_transport_options": transport,
-            "broker_connection_retry_on_startup": True,
-            # Results live in PostgreSQL; Celery's result backend would be a second copy.
-            "task_ignore_result": True,
-            # The (disabled) result backend is then built once per process, not once per
-            # thread: building it scans every installed package's entry points, ~60 ms
-            # inside whichever POST came first on each of gunicorn's threads.
-            "result_backend_thread_safe": True,
-            "task_serializer": "json",
-            "accept_content": ["json"],
-            "task_default_queue": self.CELERY_QUEUE,
-            # A worker started without -Q consumes every queue listed here; webhooks have
-            # their own, so `celery worker -Q callbacks` can serve them apart.
-            "task_queues": [Queue(name) for name in dict.fromkeys((self.CELERY_QUEUE,
-                                                                   self.WEBHOOK_QUEUE))],
-            "task_routes": {DELIVER_CALLBACK: {"queue": self.WEBHOOK_QUEUE}},
-            # A message is acknowledged only once its chunk is committed, and given back
-            # when the process running it dies: chunks are idempotent, loss is not.
-            "task_acks_late": True,
-            "task_reject_on_worker_lost": True,
-            "worker_prefetch_multiplier": 1,
-            # No task events unless someone watches: Flower turns them on in every worker
-            # while it runs (its enable_events, every 5 s), `celery worker -E` forces them.
-            # Otherwise each task would cost three Redis publishes nobody reads. Never a
-            # "sent" event: one more publish inside every POST, and the queue's length
-            # (what it would show) is in /metrics and Flower anyway.
-            "worker_send_task_events": False,
-            "task_send_sent_event": False,
-            "worker_hijack_root_logger": False,
-            "beat_schedule": self.beat_schedule(),
-            # Beat keeps its schedule in memory: a lost run is repeated by the next one, so
-            # a schedule file would only be shared state between beat processes.
-            "beat_scheduler": "celery.beat:Scheduler",
-        }
-
-
-def _every(task: str, seconds: int) -> dict:
-    """Return a beat entry sending ``task`` every ``seconds``; unrun copies expire."""
-    # While no worker runs, beat keeps sending: expiring each message after one period
-    # keeps those from piling up into a burst of identical runs once workers return.
-    return {"task": task, "schedule": float(seconds), "options": {"expires": seconds}}

@@ -1,4 +1,9 @@
-"""The long-lived objects a process needs, built once from the configuration."""
+"""The long-lived objects a process needs, built once from the configuration.
+
+Web and worker processes alike hold one ``Services``: the configuration, the PostgreSQL
+pool, the Redis client, the live progress counters and the Celery app. Connections open
+lazily, on first use, so building it costs nothing and a fork never shares one.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +14,19 @@ from celery import Celery
 from flask import current_app
 
 from app.config import Config
-from app.db import Database
-from app.progress import ProgressStore
-from app.ratelimit import RateLimiter
+from app.messaging.progress import ProgressStore
+from app.store.db import Database
 
 
 @dataclass
 class Services:
-    """Configuration, database pool, Redis, live progress, rate limits and the Celery app."""
+    """Configuration, database pool, Redis, live progress and the Celery app."""
 
     config: Config
     db: Database
     redis: redis.Redis
     progress: ProgressStore
     celery: Celery
-    rate_limiter: RateLimiter
 
 
 def build_services(config: Config, celery: Celery) -> Services:
@@ -38,9 +41,7 @@ def build_services(config: Config, celery: Celery) -> Services:
                                   health_check_interval=30)
     return Services(config=config, db=db, redis=client,
                     progress=ProgressStore(client, ttl_seconds=config.PROGRESS_TTL_SECONDS),
-                    celery=celery,
-                    rate_limiter=RateLimiter(client, writes=config.RATE_LIMIT_WRITES,
-                                             reads=config.RATE_LIMIT_READS))
+                    celery=celery)
 
 
 def current_services() -> Services:

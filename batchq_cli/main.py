@@ -13,8 +13,7 @@ from pathlib import Path
 import click
 import orjson
 from rich.console import Console
-from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn,
-                           TimeElapsedColumn)
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from batchq_cli import importer
 from batchq_cli.client import ApiError, BatchClient, RetryPolicy

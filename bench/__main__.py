@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from app import tenants
+from app.store import tenants
 from bench import data, report
 from bench.cpu import CpuMeter
 from bench.environment import machine_facts, private_environment, settle

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import orjson
 import psycopg
 
-from app import tenants
+from app.store import tenants
 from bench import data
 from bench.results import Run
 from tests.support.client import PREFIX, ApiClient

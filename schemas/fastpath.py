@@ -1,8 +1,8 @@
 """A fast path for loading the records a marshmallow schema accepts as they are.
 
-``schema.load`` costs about 40 µs per customer record, most of it marshmallow's machinery
-around the checks rather than the checks: a worker would spend more time there than
-PostgreSQL spends storing the record. ``FastLoader`` compiles a schema's declared fields,
+``schema.load`` spends most of its time per record in marshmallow's machinery around the
+checks rather than in the checks: a worker would spend more time there than PostgreSQL
+spends storing the record. ``FastLoader`` compiles a schema's declared fields,
 once, into the source of one plain Python function (readable as ``FastLoader.source``),
 much as fastjsonschema compiles a JSON Schema. For a record that is a plain dict whose
 values have the expected JSON types, that function runs the schema's own pieces (each

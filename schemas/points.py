@@ -1,7 +1,7 @@
 """The records of the four points operations: inquiry, adjustment, cashback, redemption.
 
 Points are whole numbers; money amounts are JSON numbers converted to points by the
-tenant's rule (see ``workers.ledger``). ``transactionId`` is what makes a cashback or a
+tenant's rule (see ``app.store.ledger``). ``transactionId`` is what makes a cashback or a
 redemption apply once, whatever request or job carries it again.
 """
 

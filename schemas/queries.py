@@ -1,16 +1,19 @@
 """Query parameters and request headers of the client endpoints: listing, results pages,
-idempotency keys and callback URLs. Loaded values are ready to use (cursors decoded)."""
+idempotency keys and callback URLs. Loaded values are ready to use (cursors decoded).
+
+The operations a listing may filter on are the catalogue's: the web passes them in, since
+schemas import nothing of the layers above them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from app import cursors
+from schemas import cursors
 from schemas.jobs import STATUSES
-from workers.operations import REGISTRY
 
 # Short enough that even percent-encoded 4-byte characters (12 bytes each) keep the POST's
 # request line inside gunicorn's 4,094 bytes: a longer one would be refused before Flask,
@@ -66,10 +69,16 @@ class JobListQuerySchema(Schema):
     """``GET /batch``: filters, page size and the cursor of the previous page."""
 
     status = fields.String(validate=validate.OneOf(STATUSES))
-    operation = fields.String(validate=validate.OneOf(sorted(REGISTRY)))
+    operation = fields.String()
     createdAfter = fields.AwareDateTime(default_timezone=timezone.utc)
     limit = _limit(20, 100)
     cursor = JobCursor()
+
+    def __init__(self, *, operations: Iterable[str] = (), **kwargs: Any) -> None:
+        """``operations``: the names ``operation`` may take (the catalogue's, from the web)."""
+        super().__init__(**kwargs)
+        if operations:
+            self.fields["operation"].validators.append(validate.OneOf(sorted(operations)))
 
 
 class ResultsPageQuerySchema(Schema):

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app import tenants
+from app.store import tenants
 from devtools.servers import provide_servers
 from tests.support.databases import claimed_redis_database, fresh_database
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 
-from app import jobs
 from app.services import Services
+from app.store import jobs
 from workers import engine
 
 log = logging.getLogger(__name__)

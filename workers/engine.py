@@ -19,12 +19,16 @@ import psycopg
 import psycopg.errors
 import redis
 from marshmallow import ValidationError
+from psycopg import sql
 
-from app import jobs, metrics, webhooks
+from app.catalogue import Operation, get_operation
+from app.domain import webhooks
+from app.observability import metrics
 from app.services import Services
+from app.store import callbacks, jobs
 from schemas.fields import storable_json, text_known_storable
 from schemas.messages import error_line
-from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, get_operation
+from workers.operations import APPLY, ApplyChunk, ChunkContext, Outcome, ValidRecord
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +88,14 @@ def apply_chunk(services: Services, job_id: str, chunk_no: int, *,
                                  skipped_because="already applied")
         else:
             operation = get_operation(job.operation)
+            apply = APPLY[job.operation]
             stored = jobs.stored_records(conn, job_id)
             records = orjson.loads(stored)
             if give_up_because is None:
                 context = ChunkContext(job.tenant_id, job_id, services.config)
                 # One search of the stored bytes spares each record its own text check.
                 with text_known_storable(storable_json(stored)):
-                    successful, failed = evaluate_chunk(operation, conn, context, records,
+                    successful, failed = evaluate_chunk(operation, apply, conn, context, records,
                                                         chunk.first_index, chunk.record_count)
             else:
                 successful = []
@@ -133,7 +138,8 @@ def _complete(conn: psycopg.Connection, job_id: str) -> bool | None:
     """Complete the job if all its chunks are applied: whether a webhook waits, else None."""
     # Whether a webhook waits is asked by the completing statement itself: one round trip
     # per job, where a transaction of the two statements took four.
-    return jobs.finish_if_done(conn, job_id, returning=webhooks.callback_pending_sql("j.id"))
+    return jobs.finish_if_done(conn, job_id,
+                               returning=callbacks.pending_condition(sql.SQL("j.id")))
 
 
 def _after_completion(services: Services, job_id: str, pending_webhook: bool | None, *,
@@ -158,8 +164,9 @@ def fail_job(services: Services, job_id: str, message: str) -> None:
         webhooks.notify_job_ended(services, job_id)
 
 
-def evaluate_chunk(operation: Operation, conn: psycopg.Connection, context: ChunkContext,
-                   records: list[Any], first: int, count: int) -> tuple[list[dict], list[dict]]:
+def evaluate_chunk(operation: Operation, apply: ApplyChunk, conn: psycopg.Connection,
+                   context: ChunkContext, records: list[Any], first: int, count: int
+                   ) -> tuple[list[dict], list[dict]]:
     """Validate and apply records [first, first+count); return (successful, failed) entries."""
     unique = operation.unique_field
     first_seen = _first_index_of_each(records, unique) if unique else {}
@@ -179,7 +186,7 @@ def evaluate_chunk(operation: Operation, conn: psycopg.Connection, context: Chun
             valid.append(ValidRecord(index, load(record)))
         except ValidationError as error:
             failures.append(Outcome(index, False, error_line(error.messages)))
-    applied = _apply_isolating_failures(operation, conn, context, valid) if valid else []
+    applied = _apply_isolating_failures(operation.name, apply, conn, context, valid) if valid else []
     applied.sort(key=_INDEX)  # in the request's order (already, from every apply here)
     key = operation.key_field
     successful = []
@@ -209,7 +216,7 @@ def _entries(records: list[Any], key: str, failures: list[Outcome]) -> list[dict
     return [_entry(records, key, o, "error") for o in failures]
 
 
-def _apply_isolating_failures(operation: Operation, conn: psycopg.Connection,
+def _apply_isolating_failures(name: str, apply: ApplyChunk, conn: psycopg.Connection,
                               context: ChunkContext, valid: Sequence[ValidRecord]) -> list[Outcome]:
     """Apply set-based; if that raises, apply one record at a time to find the bad ones.
 
@@ -219,18 +226,18 @@ def _apply_isolating_failures(operation: Operation, conn: psycopg.Connection,
     """
     try:
         with conn.transaction():
-            return operation.apply(conn, context, valid)
+            return apply(conn, context, valid)
     except TRANSIENT_ERRORS:
         raise
     except Exception as error:  # noqa: BLE001 - any other failure is isolated to its records
         if len(valid) == 1:
             log.warning("record %s of a %s chunk failed to apply: %r",
-                        valid[0].index, operation.name, error)
+                        valid[0].index, name, error)
             return [Outcome(valid[0].index, False, _apply_error_message(error))]
         log.warning("%s chunk failed set-based (%r); applying its %d records one by one",
-                    operation.name, error, len(valid))
+                    name, error, len(valid))
         return [outcome for record in valid
-                for outcome in _apply_isolating_failures(operation, conn, context, [record])]
+                for outcome in _apply_isolating_failures(name, apply, conn, context, [record])]
 
 
 def _apply_error_message(error: Exception) -> str:

@@ -7,9 +7,9 @@ from functools import partial
 
 import psycopg
 
-from app.customers import known_customers
-from workers import ledger
-from workers.ledger import Entry, Posting
+from app.store import ledger
+from app.store.customers import known_customers
+from app.store.ledger import Entry, Posting
 from workers.operations import ChunkContext, Outcome, ValidRecord
 
 # The record field naming a source's id, for messages about a repeat.

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import psycopg
 
-from app import idempotency, jobs
 from app.services import Services
+from app.store import idempotency, jobs
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from app import jobs, queue, webhooks
+from app.domain import webhooks
+from app.messaging import queue
 from app.services import Services
+from app.store import jobs
 from workers import engine
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,16 @@ import random
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from app import logs, webhooks
-from app.queue import (DELIVER_CALLBACK, PROCESS_CHUNK, PURGE_RESULTS, RUN_JOB, SWEEP_JOBS,
-                       enqueue_chunks)
+from app.domain import webhooks
+from app.messaging.queue import (
+    DELIVER_CALLBACK,
+    PROCESS_CHUNK,
+    PURGE_RESULTS,
+    RUN_JOB,
+    SWEEP_JOBS,
+    enqueue_chunks,
+)
+from app.observability import logs
 from app.services import current_services
 from workers import attempts, engine, retention, sweeper
 

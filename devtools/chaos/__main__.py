@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from app import tenants
+from app.store import tenants
 from devtools.chaos.checks import Figures
 from devtools.chaos.customers import CustomerImport
 from devtools.chaos.ledger import LedgerRun

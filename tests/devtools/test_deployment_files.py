@@ -114,7 +114,7 @@ def test_gunicorn_settings_follow_the_environment(monkeypatch: pytest.MonkeyPatc
     assert settings["worker_class"] == "gthread"
     assert settings["threads"] > 1
     # Logs are JSON lines on stderr; the application logs each request with its context.
-    assert settings["logconfig_dict"]["formatters"]["json"]["()"] == "app.logs.JsonFormatter"
+    assert settings["logconfig_dict"]["formatters"]["json"]["()"] == "app.observability.logs.JsonFormatter"
     assert 0 < settings["graceful_timeout"] <= settings["timeout"]
 
 
@@ -124,7 +124,7 @@ def test_gunicorn_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DB_POOL_MIN_SIZE", raising=False)
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert (settings["bind"], settings["workers"]) == ("0.0.0.0:8000", 2)
-    # A pooled connection ready for each of a process's threads (app/warmup.py).
+    # A pooled connection ready for each of a process's threads (app/runtime/warmup.py).
     assert os.environ["DB_POOL_MIN_SIZE"] == str(settings["threads"])
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import random
 
-import psutil
 import pytest
 
 from schemas.jobs import JobStatusSchema
-from tests.support.autogroups import HAS_AUTOGROUPS, autogroup
 from tests.support.factories import SEED_REQUEST, customer, customers
 
 pytestmark = pytest.mark.integration
@@ -170,7 +168,7 @@ def test_missing_or_unknown_keys_are_401(live_service, headers):
 def test_wrong_secret_looks_like_wrong_key_and_revoked_pair_stops_at_once(api, database_url):
     import psycopg
 
-    from app import tenants
+    from app.store import tenants
 
     wrong_secret = api.session.post(f"{api.base_url}/api/v4.0/integrations/batch/customers",
                                     json={"body": [customer("a")]},
@@ -234,19 +232,3 @@ def test_two_jobs_upserting_overlapping_customers_at_once(api, db):
     assert {names[f"overlap-{i:04d}"] for i in range(300)} == {"first"}
     assert {names[f"overlap-{i:04d}"] for i in range(600, 900)} == {"second"}
     assert set(names[f"overlap-{i:04d}"] for i in range(300, 600)) <= {"first", "second"}
-
-
-def test_worker_pool_processes_yield_the_cores_to_the_web(live_service):
-    for worker in live_service.processes["worker"]:
-        main = psutil.Process(worker.pid)
-        pool = main.children()
-        assert pool, "the worker has no pool processes"
-        # WORKER_NICENESS, 10 by default, on top of the worker's own niceness.
-        assert {child.nice() for child in pool} == {min(main.nice() + 10, 19)}
-        if HAS_AUTOGROUPS:
-            # Started in a session of its own, the worker lowers that session's autogroup too,
-            # which is what weighs against the web's session (app/priority.py).
-            worker_group = {autogroup(process.pid) for process in [main, *pool]}
-            assert worker_group == {(autogroup(main.pid)[0], 10)}
-            web = live_service.processes["web"][0]
-            assert autogroup(web.pid)[1] == 0

@@ -22,7 +22,7 @@ import psycopg
 import pytest
 import requests
 
-from app import tenants
+from app.store import tenants
 from devtools.chaos.customers import CustomerImport
 from devtools.chaos.ledger import LedgerRun
 from devtools.chaos.runner import Api, Chaos, Fault, run

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 import requests
 
-from app import tenants
+from app.store import tenants
 from tests.support.cli import flask
 from tests.support.client import PREFIX, ApiClient
 from tests.support.factories import customer

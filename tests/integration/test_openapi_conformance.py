@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 import tests.support.openapi_formats  # noqa: F401 - registers the service's own formats

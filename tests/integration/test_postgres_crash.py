@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app import jobs, tenants
+from app.store import jobs, tenants
 from devtools.servers import EmbeddedPostgres, embedded_postgres
 from tests.support.databases import fresh_database
 from tests.support.factories import customers

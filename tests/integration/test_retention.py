@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from celery import Celery
 
-from app.queue import PURGE_RESULTS
+from app.messaging.queue import PURGE_RESULTS
 from tests.support.factories import customer, customers
 from tests.support.service import wait_until
 

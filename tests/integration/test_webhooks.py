@@ -8,9 +8,11 @@ import hmac
 import orjson
 import pytest
 
-from app import create_app, jobs, tenants, webhooks
+from app import create_app
 from app.config import Config
-from app.webhooks import SIGNATURE_HEADER, verify
+from app.domain import webhooks
+from app.domain.webhooks import SIGNATURE_HEADER, verify
+from app.store import callbacks, jobs, tenants
 from tests.support.factories import customer, customers
 from tests.support.receiver import receiver
 from tests.support.service import wait_until
@@ -94,7 +96,7 @@ def test_a_private_callback_is_refused_without_the_setting(db, database_url, red
     services = app.extensions["batchq"]
     with receiver() as hook:
         with db.transaction():
-            webhooks.attach(db, job_id, hook.url, tenants.digest(pair.secret_key))
+            callbacks.attach(db, job_id, hook.url, tenants.digest(pair.secret_key))
         with app.app_context():
             assert webhooks.deliver(services, job_id) is False  # refused, not to be retried
         assert hook.received == []

@@ -15,7 +15,7 @@ import psycopg
 import redis
 from psycopg import sql
 
-from app import migrations
+from app.store import migrations
 
 _CLAIM_KEY = "batchq:test-run-claim"
 _CLAIM_SECONDS = 3 * 3600

@@ -13,7 +13,7 @@ from datetime import timezone
 import schemathesis
 from hypothesis import strategies as st
 
-from app import cursors
+from schemas import cursors
 from schemas.queries import CALLBACK_URL_FORMAT, INDEX_CURSOR_FORMAT, JOB_CURSOR_FORMAT
 
 schemathesis.openapi.format(JOB_CURSOR_FORMAT, st.builds(

@@ -3,8 +3,15 @@ the environment the tests run them with."""
 
 from __future__ import annotations
 
-from devtools.service import (ROOT, LiveService, free_port, process_environment, procfile_lines,
-                              running_service, wait_until)
+from devtools.service import (
+    ROOT,
+    LiveService,
+    free_port,
+    process_environment,
+    procfile_lines,
+    running_service,
+    wait_until,
+)
 
 __all__ = ["ROOT", "LiveService", "free_port", "procfile_lines", "running_service",
            "service_environment", "wait_until"]

@@ -9,8 +9,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from app import create_app, jobs, tenants
+from app import create_app
 from app.config import Config
+from app.store import jobs, tenants
 
 
 @pytest.fixture

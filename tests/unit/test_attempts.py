@@ -6,15 +6,16 @@ import psycopg
 import pytest
 from marshmallow import validates
 
-from app import jobs
-from workers import attempts, engine
-from workers.operations import REGISTRY, Operation
-from workers.operations.customers import OPERATION as CUSTOMERS
+from app.catalogue import OPERATIONS
+from app.store import jobs
 from tests.support.factories import customer, customers
+from tests.support.operations import add_operation
 from tests.unit.conftest import read_job, submit_job
+from workers import attempts, engine
+from workers.operations.customers import apply_customers
 
 
-class PoisonedSchema(type(CUSTOMERS.schema)):
+class PoisonedSchema(type(OPERATIONS["customers"].schema)):
     """The customer schema with a bug that the record ``poison`` triggers."""
 
     @validates("customerId")
@@ -25,9 +26,8 @@ class PoisonedSchema(type(CUSTOMERS.schema)):
 
 @pytest.fixture
 def poisoned(monkeypatch):
-    monkeypatch.setitem(REGISTRY, "poisoned", Operation(
-        name="poisoned", title="Poisoned", schema=PoisonedSchema(), apply=CUSTOMERS.apply,
-        unique_field="customerId"))
+    add_operation(monkeypatch, "poisoned", PoisonedSchema(), apply_customers,
+                  unique_field="customerId")
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from app import batch_body
-from app.batch_body import read_records, records_as_sent
-from app.errors import ApiError
+from app.web import batch_body
+from app.web.batch_body import read_records, records_as_sent
+from app.web.errors import ApiError
 from tests.support.factories import SEED_REQUEST
 
 MAX = 3

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from devtools.chaos.checks import SubmittedJob
 from devtools.chaos.customers import CustomerImport, is_invalid
-from workers import engine
 from tests.unit.conftest import submit_job
+from workers import engine
 
 
 def test_the_checks_pass_a_clean_run_and_count_lost_twice_and_stuck(make_services,

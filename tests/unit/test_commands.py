@@ -6,7 +6,7 @@ from tests.support.cli import flask
 
 
 def test_create_prints_a_working_pair_once_and_revoke_disables_it(database_url, redis_url, db):
-    from app import tenants
+    from app.store import tenants
 
     created = flask(database_url, redis_url, "tenants", "create", "cli-tenant")
     assert created.returncode == 0, created.stderr
@@ -29,8 +29,9 @@ def test_upgrade_is_idempotent(database_url, redis_url):
 
 def test_points_rule_shows_defaults_changes_one_rate_and_refuses_nonsense(database_url,
                                                                           redis_url, db):
-    from app import create_app, tenants
+    from app import create_app
     from app.config import Config
+    from app.store import tenants
 
     tenants.create_tenant(db, "rule-tenant")
     app = create_app(Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url}))

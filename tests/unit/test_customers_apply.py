@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from app.catalogue import OPERATIONS
+from tests.support.operations import add_operation
 from workers import engine
-from workers.operations import REGISTRY, ChunkContext, Operation, ValidRecord
-from workers.operations.customers import CREATED, OPERATION as CUSTOMERS, UPDATED, apply_customers
+from workers.operations import ChunkContext, ValidRecord
+from workers.operations.customers import CREATED, UPDATED, apply_customers
+
+CUSTOMERS = OPERATIONS["customers"]
 from tests.support.factories import customer
 from tests.unit.conftest import submit_job
 
@@ -40,9 +44,8 @@ def test_a_chunk_failing_after_upserting_is_applied_one_by_one_exactly(make_serv
             raise ZeroDivisionError("a bug found after the rows were written")
         return outcomes
 
-    monkeypatch.setitem(REGISTRY, "late", Operation(
-        name="late", title="Late", schema=CUSTOMERS.schema, apply=fail_after_upserting,
-        unique_field="customerId"))
+    add_operation(monkeypatch, "late", CUSTOMERS.schema, fail_after_upserting,
+                  unique_field="customerId")
     services = make_services(CHUNK_SIZE="10")
     job_id = submit_job(services, unit_tenant,
                         [customer("late-1"), customer("late-poison"), customer("late-2")], "late")

@@ -6,7 +6,7 @@ import pytest
 
 from app import create_app
 from app.config import Config, ConfigError
-from app.operator_auth import COOKIE
+from app.web.operator_auth import COOKIE
 
 TOKEN = "a-long-operator-token-0123456789"
 

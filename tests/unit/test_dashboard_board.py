@@ -6,10 +6,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app.dashboard import ago, board_jobs, brief
-from workers import engine
+from app.store.overview import board_rows
+from app.web.board import ago, brief
 from tests.support.factories import customer, customers
 from tests.unit.conftest import submit_job
+from workers import engine
 
 
 def test_a_running_job_counts_its_applied_chunks_and_every_tenant_is_listed(
@@ -22,7 +23,7 @@ def test_a_running_job_counts_its_applied_chunks_and_every_tenant_is_listed(
     engine.apply_chunk(services, running, 1)  # the chunk with the bad record
 
     with services.db.transaction() as conn:
-        rows = {job.id: job for job in board_jobs(conn)}
+        rows = {job.id: job for job in board_rows(conn)}
     assert (rows[running].status, rows[running].finished, rows[running].errors,
             rows[running].percent, rows[running].stoppable) == ("running", 1, 1, 50, True)
     assert (rows[queued].tenant, rows[queued].percent) == ("board-other", 0)

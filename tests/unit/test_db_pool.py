@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from app.db import Database, check_unless_quiet
+from app.store.db import Database, check_unless_quiet
 from devtools.service import wait_until
 
 

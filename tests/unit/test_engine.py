@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import threading
-from decimal import Decimal
 
 import psycopg
 import pytest
 
-import workers.operations
-from app import create_app, jobs, points_rules, tenants
+from app import create_app
+from app.catalogue import OPERATIONS
 from app.config import Config
-from workers import engine
-from workers.operations import REGISTRY, Operation
-from workers.operations.cashback import OPERATION as CASHBACK
-from workers.operations.cashback import apply_cashback
-from workers.operations.customers import OPERATION as CUSTOMERS
-from workers.operations.customers import apply_customers
+from app.store import jobs, tenants
 from tests.support.factories import customer, customers
+from tests.support.operations import add_operation
 from tests.support.service import wait_until
+from workers import engine
+from workers.operations.customers import apply_customers
 
 
 @pytest.fixture
@@ -139,9 +136,8 @@ def test_a_poisoned_record_fails_alone(services, tenant_id, monkeypatch):
             raise ZeroDivisionError("a bug that only this record triggers")
         return apply_customers(conn, tenant, records)
 
-    monkeypatch.setitem(REGISTRY, "poisoned", Operation(
-        name="poisoned", title="Poisoned", schema=CUSTOMERS.schema, apply=apply_with_a_bug,
-        unique_field="customerId"))
+    add_operation(monkeypatch, "poisoned", OPERATIONS["customers"].schema, apply_with_a_bug,
+                  unique_field="customerId")
     records = [customer("p-1"), customer("poison"), customer("p-2")]
     job_id = submit(services, tenant_id, records, operation="poisoned")
     for chunk_no in engine.start_job(services, job_id):
@@ -153,41 +149,6 @@ def test_a_poisoned_record_fails_alone(services, tenant_id, monkeypatch):
                        "record: Could not be applied because of an internal error; it has been logged."}]
     assert sum(c.finished_count for c in chunks) == 2
     assert job_row(services, job_id).status == "completed"
-
-
-def test_a_chunk_applied_one_record_at_a_time_reads_the_points_rule_once(
-        services, tenant_id, monkeypatch):
-    with services.db.transaction() as conn:
-        points_rules.set_tenant_rule(conn, tenant_id, earning_rate=Decimal(3),
-                                     redemption_rate=None,
-                                     default=services.config.default_points_rule())
-    reads = []
-
-    def counted_tenant_rule(*args):
-        reads.append(args[1])
-        return points_rules.tenant_rule(*args)
-
-    def apply_then_fail_on_poison(conn, context, records):
-        outcomes = apply_cashback(conn, context, records)   # asks for the rule each time
-        if any(r.data["customerId"] == "poison" for r in records):
-            raise ZeroDivisionError("a bug that only this record triggers")
-        return outcomes
-
-    monkeypatch.setattr(workers.operations, "tenant_rule", counted_tenant_rule)
-    monkeypatch.setitem(REGISTRY, "poisoned-cashback", Operation(
-        name="poisoned-cashback", title="Poisoned", schema=CASHBACK.schema,
-        apply=apply_then_fail_on_poison, unique_field=None))
-    records = [{"customerId": c, "transactionId": f"t-{c}", "amount": 10,
-                "transactionTime": "2025-03-14T10:00:00Z"} for c in ("rule-1", "poison")]
-    job_id = submit(services, tenant_id, records, operation="poisoned-cashback")
-    assert engine.start_job(services, job_id) == [0]   # both records in one chunk
-    report = engine.apply_chunk(services, job_id, 0)
-    with services.db.transaction() as conn:
-        (chunk,) = jobs.done_chunks(conn, job_id)
-    # Set-based, then each record alone: three applies, one read.
-    assert (report.finished_count, report.error_count) == (1, 1)
-    assert chunk.successful[0]["points"] == 30   # the tenant's rule, not the default
-    assert reads == [tenant_id]
 
 
 def test_counters_lost_in_redis_are_rebuilt_from_postgres(services, tenant_id):

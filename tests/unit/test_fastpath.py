@@ -18,12 +18,12 @@ from marshmallow import (
     validates_schema,
 )
 
+from app.catalogue import OPERATIONS
 from bench.data import customer
 from schemas.customers import CustomerSchema, customer_schema
 from schemas.envelope import envelope_loader
 from schemas.fastpath import PLAIN_EMAIL, FastLoader
 from tests.support.records import records_for
-from workers.operations import REGISTRY
 
 FAST = FastLoader(customer_schema)
 
@@ -137,9 +137,9 @@ def test_every_plain_address_is_one_marshmallow_accepts(address):
     assert validate.Email()(address) == address
 
 
-@pytest.mark.parametrize("name", sorted(REGISTRY))
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
 def test_every_operations_fast_path_agrees_with_schema_load(name):
-    schema = REGISTRY[name].schema
+    schema = OPERATIONS[name].schema
     loader = FastLoader(schema)
     assert loader.enabled
     spoke = []

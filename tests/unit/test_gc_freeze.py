@@ -1,17 +1,15 @@
-"""Start-up objects are exempt from collection; web processes do it once the app is loaded."""
+"""Start-up objects are exempt from collection; web processes do it, with WARM_START, once\nthe app is loaded."""
 
 from __future__ import annotations
 
 import gc
-import runpy
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from gunicorn import util
 
-from app import gc_freeze, gunicorn_errors, warmup
-
-ROOT = Path(__file__).resolve().parents[2]
+from app.runtime import gc_freeze, gunicorn_hooks
+from app.web import gunicorn_errors
 
 
 @pytest.fixture
@@ -30,15 +28,14 @@ def test_freezing_exempts_the_objects_alive_now(unfrozen):
     assert any(o is created_after for o in gc.get_objects())
 
 
-def test_gunicorn_workers_warm_up_then_freeze_once_the_app_is_loaded(monkeypatch):
-    calls = []
-    services = object()
+@pytest.mark.parametrize("warm_start", ["true", "false"])
+def test_a_web_process_answers_refusals_as_json_and_warms_up_only_if_told(
+        make_services, unfrozen, monkeypatch, warm_start):
+    monkeypatch.setattr(util, "write_error", util.write_error)  # given back after the test
+    services = make_services(WARM_START=warm_start)
     worker = SimpleNamespace(wsgi=SimpleNamespace(extensions={"batchq": services}))
-    monkeypatch.setattr(gc_freeze, "freeze_startup_objects", lambda: calls.append("freeze"))
-    monkeypatch.setattr(gunicorn_errors, "install", lambda: calls.append("install"))
-    monkeypatch.setattr(warmup, "warm_up", lambda given: calls.append(("warm up", given)))
-    monkeypatch.delenv("DB_POOL_MIN_SIZE", raising=False)  # the config file sets it
-    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    settings["post_worker_init"](worker=worker)
-    # The warm-up starts once the app is loaded, and before the freeze.
-    assert calls == ["install", ("warm up", services), "freeze"]
+    gunicorn_hooks.post_worker_init(worker)
+    assert util.write_error is gunicorn_errors.write_json_error
+    # Frozen start-up objects, and the pool's connections opening, with WARM_START only.
+    assert (gc.get_freeze_count() > 0) == (warm_start == "true")
+    assert (services.db._pool is not None) == (warm_start == "true")

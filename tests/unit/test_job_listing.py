@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app import job_listing
+from app.store import job_listing
 from tests.support.factories import customers
 from tests.unit.conftest import submit_job
 from workers import engine

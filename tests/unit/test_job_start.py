@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from psycopg import sql
 
-from app import jobs, webhooks
+from app.store import callbacks, jobs
 from tests.support.factories import customers
 from tests.unit.conftest import submit_job
 
@@ -78,9 +79,9 @@ def test_an_attempt_is_counted_unless_applied_or_held(services, unit_tenant, dat
 def test_the_completing_statement_says_whether_a_webhook_waits(services, unit_tenant):
     with_callback = submit_job(services, unit_tenant, customers(1))
     without = submit_job(services, unit_tenant, customers(1))
-    pending = webhooks.callback_pending_sql("j.id")
+    pending = callbacks.pending_condition(sql.SQL("j.id"))
     with services.db.transaction() as conn:
-        webhooks.attach(conn, with_callback, "https://example.com/hook", b"digest")
+        callbacks.attach(conn, with_callback, "https://example.com/hook", b"digest")
         for job_id in (with_callback, without):
             jobs.mark_running(conn, job_id)
             jobs.split_into_chunks(conn, job_id, 1, 2)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from app import jobs
-from app.job_view import read_job_view
+from app.store import jobs
+from app.store.job_view import read_job_view
 from tests.support.factories import customers
 from tests.unit.conftest import read_job, submit_job
 from workers import engine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.jsonio import InvalidJSON, parse_json
+from app.web.jsonio import InvalidJSON, parse_json
 
 
 @pytest.mark.parametrize("data", [

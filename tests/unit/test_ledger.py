@@ -8,13 +8,15 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from app.catalogue import OPERATIONS
 from app.config import Config, ConfigError
+from app.store import ledger, points_rules
+from app.store.ledger import Entry
 from tests.support.service import wait_until
 from tests.unit.conftest import submit_job
-from workers import engine, ledger
-from workers.ledger import Entry
+from workers import engine
 from workers.operations import ChunkContext
-from workers.operations.cashback import OPERATION as CASHBACK
+from workers.operations.cashback import apply_cashback
 
 
 def post(database_url: str, tenant_id: int, entries: list[Entry], job_id: str = "job"
@@ -82,8 +84,8 @@ def test_a_source_id_taken_concurrently_for_another_customer_is_seen(database_ur
 
 def test_default_rates_are_settings(database_url, redis_url):
     base = {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
-    rule = Config({**base, "DEFAULT_EARNING_RATE": "0.5", "DEFAULT_REDEMPTION_RATE": "20"}
-                  ).default_points_rule()
+    rule = points_rules.default_rule(
+        Config({**base, "DEFAULT_EARNING_RATE": "0.5", "DEFAULT_REDEMPTION_RATE": "20"}))
     assert (rule.points_earned(Decimal(9)), rule.points_to_redeem(Decimal(1))) == (4, 20)
     with pytest.raises(ConfigError, match="DEFAULT_REDEMPTION_RATE must be a positive"):
         Config({**base, "DEFAULT_REDEMPTION_RATE": "0"})
@@ -101,7 +103,8 @@ def test_a_chunk_delivered_again_changes_no_balance(make_services, unit_tenant, 
     # ... and without the marker, the ledger itself refuses a second application.
     context = ChunkContext(unit_tenant, job_id, services.config)
     with services.db.transaction() as conn:
-        successful, failed = engine.evaluate_chunk(CASHBACK, conn, context, records, 0, 2)
+        successful, failed = engine.evaluate_chunk(OPERATIONS["cashback"], apply_cashback, conn, context,
+                                                    records, 0, 2)
     assert failed == [] and [e["alreadyApplied"] for e in successful] == [True, True]
     assert db.execute("SELECT count(*), sum(points) FROM points_ledger WHERE tenant_id = %s",
                       (unit_tenant,)).fetchone() == (2, 20)

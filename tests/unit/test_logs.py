@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-from app import logs
-from app.queue import PROCESS_CHUNK, RUN_JOB, chunk_task_id
+from app.messaging.queue import PROCESS_CHUNK, RUN_JOB, chunk_task_id
+from app.observability import logs
 
 
 def format_line(message: str, **extra) -> dict:

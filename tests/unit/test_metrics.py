@@ -7,7 +7,7 @@ import multiprocessing
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import metrics
+from app.observability import metrics
 from tests.support.service import free_port
 
 

@@ -8,11 +8,10 @@ import threading
 import orjson
 import psycopg
 import pytest
-
 from psycopg.types.json import Json
 
-from app import jobs, migrations, tenants
-from app.results import outcomes_page
+from app.store import jobs, migrations, tenants
+from app.store.results import outcomes_page
 from tests.support.databases import fresh_database
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint
 
 from app import create_app
 from app.config import Config
-from app.openapi import build_spec, documented, undeclared_endpoints, undocumented
+from app.web.openapi import build_spec, documented, undeclared_endpoints, undocumented
 
 SERVERS = {"DATABASE_URL": "postgresql://nowhere/x", "REDIS_URL": "redis://nowhere:1/0"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from app.config import Config
-from workers.ledger import Entry
+from app.store.ledger import Entry
 from workers.operations import ChunkContext, Outcome, ValidRecord
 from workers.outcomes import post_records, unknown_customer_outcomes
 

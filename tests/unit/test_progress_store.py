@@ -5,7 +5,7 @@ from __future__ import annotations
 import fakeredis
 import pytest
 
-from app.progress import ProgressStore
+from app.messaging.progress import ProgressStore
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from app.config import Config, ConfigError
-from app.ratelimit import RateLimiter
+from app.web.ratelimit import RateLimiter
 
 
 @pytest.fixture

@@ -11,12 +11,13 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from marshmallow import ValidationError
 
-import app.db  # noqa: F401 - registers the JSON dumper the workers use (dates as ISO text)
+import app.store.db  # noqa: F401 - registers the JSON dumper the workers use (dates as ISO text)
+from app.catalogue import OPERATIONS
 from app.config import Config
 from schemas.fields import unstorable_text_path
 from schemas.messages import error_line
 from tests.support.records import near_valid_records_for, records_for
-from workers.operations import REGISTRY, ChunkContext, ValidRecord
+from workers.operations import APPLY, ChunkContext, ValidRecord
 
 
 def outcome(schema, record) -> tuple[bool, object]:
@@ -34,7 +35,7 @@ SETTINGS = settings(max_examples=150, deadline=None, database=None, derandomize=
 
 
 def test_every_operations_schema_accepts_or_fails_any_json_with_a_message():
-    for operation in REGISTRY.values():
+    for operation in OPERATIONS.values():
         @SETTINGS
         @given(record=records_for(operation.schema))
         def loads_or_fails(record):
@@ -50,7 +51,7 @@ def test_accepted_records_are_applied_without_failing_their_chunk(database_url, 
     context = ChunkContext(tenant_id, "properties",
                            Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url}))
     accepted_by: dict[str, int] = {}
-    for operation in REGISTRY.values():
+    for operation in OPERATIONS.values():
         # Weighted towards records close to valid, and as many draws as the test above:
         # this test is about accepted records, and from the plain mix a redemption (exactly
         # one of points and amount) is accepted about once in 33 draws, too rarely to be
@@ -65,8 +66,8 @@ def test_accepted_records_are_applied_without_failing_their_chunk(database_url, 
             accepted_by[operation.name] = accepted_by.get(operation.name, 0) + 1
             with psycopg.connect(database_url) as conn:
                 # A record may fail for its own reason (no such customer), never raise.
-                outcomes = operation.apply(conn, context, [ValidRecord(0, data)])
+                outcomes = APPLY[operation.name](conn, context, [ValidRecord(0, data)])
                 conn.rollback()
             assert [o.index for o in outcomes] == [0]
         applied()
-    assert set(accepted_by) == set(REGISTRY)  # every operation's apply was exercised
+    assert set(accepted_by) == set(OPERATIONS)  # every operation's apply was exercised

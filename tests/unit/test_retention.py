@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app import idempotency, jobs
-from app.status import status_body
-from workers import engine, retention
+from app.domain.status import status_body
+from app.store import idempotency, jobs
 from tests.support.factories import customer, customers
 from tests.unit.conftest import read_job, submit_job
+from workers import engine, retention
 
 
 def finish(services, job_id: str) -> None:

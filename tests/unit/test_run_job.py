@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import jobs
+from app.store import jobs
 from tests.support.factories import customers
 from tests.unit.conftest import read_job, sent, submit_job
 from workers import attempts

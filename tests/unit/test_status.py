@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from app.jobs import DoneChunk, Job
-from app.jsonio import dumps
-from app.status import job_summary, status_body
+from app.domain.status import job_summary, status_body
+from app.store.jobs import DoneChunk, Job
+from app.web.jsonio import dumps
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
 FIELDS = ["jobId", "operation", "status", "totalCount", "finishedCount", "errorCount",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import secrets
 
-from app import stopping, webhooks
+from app.domain import stopping
+from app.store import callbacks
 from tests.support.factories import customers
 from tests.unit.conftest import read_job, submit_job
 from workers import engine
@@ -17,7 +18,7 @@ def half_applied_job(services, tenant_id: int) -> str:
     engine.start_job(services, job_id)
     engine.apply_chunk(services, job_id, 0)
     with services.db.transaction() as conn:
-        webhooks.attach(conn, job_id, "https://hooks.example.com/x", b"\x00" * 32)
+        callbacks.attach(conn, job_id, "https://hooks.example.com/x", b"\x00" * 32)
     return job_id
 
 

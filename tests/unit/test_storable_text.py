@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import schemas.records
-from app import jobs
+from app.store import jobs
 from schemas.fields import storable_json, text_known_storable, unstorable_text_path
 from tests.support.factories import customers
 from tests.unit.conftest import read_job, submit_job

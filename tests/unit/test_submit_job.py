@@ -6,7 +6,7 @@ import secrets
 
 import orjson
 
-from app import jobs
+from app.store import jobs
 from tests.support.factories import customers
 
 

@@ -7,11 +7,11 @@ import secrets
 
 import pytest
 
-from app import jobs, webhooks
-from workers import engine, sweeper
+from app.store import callbacks, jobs
 from tests.support.databases import fresh_database
 from tests.support.factories import customers
 from tests.unit.conftest import read_job, sent, submit_job
+from workers import engine, sweeper
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_a_webhook_whose_message_was_lost_is_sent_again_once_per_period(make_ser
     lost, recent, delivered = (submit_job(services, unit_tenant, customers(1)) for _ in range(3))
     with services.db.transaction() as conn:
         for job_id in (lost, recent, delivered):
-            webhooks.attach(conn, job_id, "https://hooks.example.com/x", b"\x00" * 32)
+            callbacks.attach(conn, job_id, "https://hooks.example.com/x", b"\x00" * 32)
         conn.execute("UPDATE batch_jobs SET status = 'completed', finished_at = now()"
                      " - CASE WHEN id = %s THEN interval '1 second' ELSE interval '61 seconds' END"
                      " WHERE id = ANY(%s)", (recent, [lost, recent, delivered]))

@@ -1,4 +1,4 @@
-"""A web process opens its connections when it starts (app/warmup.py)."""
+"""A web process opens its connections when it starts (app/runtime/warmup.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from contextlib import ExitStack
 import redis
 from kombu.exceptions import LimitExceeded
 
-from app import create_app, tenants
+from app import create_app
 from app.config import Config
-from app.warmup import _open_broker_connections, warm_up
+from app.runtime.warmup import _open_broker_connections, warm_up
+from app.store import tenants
 from devtools.servers import free_port
 
 
@@ -34,7 +35,7 @@ def test_warm_up_with_redis_away_leaves_the_work_to_the_requests(database_url, c
                                   "BATCH_API_KEYS": "warm-away:away-pk:away-sk"})
                           ).extensions["batchq"]
     try:
-        with caplog.at_level(logging.WARNING, logger="app.warmup"):
+        with caplog.at_level(logging.WARNING, logger="app.runtime.warmup"):
             thread = warm_up(services)
             thread.join(60)
         assert not thread.is_alive()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from app.webhooks import sign, signing_key, verify
+from app.domain.webhooks import sign, signing_key, verify
 
 SECRET = "sk_test_secret"
 BODY = b'{"jobId":"abc","status":"completed"}'

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from app.webhook_targets import Target, TargetRefused, resolve_target
+from app.domain.webhook_targets import Target, TargetRefused, resolve_target
 
 
 @pytest.fixture

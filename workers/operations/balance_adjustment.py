@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 import psycopg
 
-from schemas.points import balance_adjustment_schema
-from workers.ledger import Entry
-from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
+from app.store.ledger import Entry
+from workers.operations import ChunkContext, Outcome, ValidRecord, applies
 from workers.outcomes import post_records, unknown_customer_outcomes
 
 
+@applies("balance-adjustment")
 def apply_balance_adjustment(conn: psycopg.Connection, context: ChunkContext,
                              records: Sequence[ValidRecord]) -> list[Outcome]:
     """Add or remove each record's points, unless the balance cannot cover a removal."""
@@ -32,14 +32,3 @@ def apply_balance_adjustment(conn: psycopg.Connection, context: ChunkContext,
         lambda _, p: f"Balance adjusted successfully by {p.points:+d} points",
         refused=unknown_customer_outcomes(conn, context, records),
         amount_field=lambda r: "amount")
-
-
-OPERATION = register(Operation(
-    name="balance-adjustment",
-    title="Balance Adjustment Batch Job",
-    schema=balance_adjustment_schema,
-    apply=apply_balance_adjustment,
-    unique_field=None,
-    unknown_customer="The record fails: customerId names no customer.",
-    idempotency_key="transactionId if given (applied once), else none: each record is a change",
-))

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 
 import psycopg
 
-from app.customers import known_customers
-from schemas.points import balance_inquiry_schema
-from workers import ledger
-from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
+from app.store import ledger
+from app.store.customers import known_customers
+from workers.operations import ChunkContext, Outcome, ValidRecord, applies
 from workers.outcomes import unknown_customer_outcome
 
 
+@applies("balance-inquiry")
 def apply_balance_inquiry(conn: psycopg.Connection, context: ChunkContext,
                           records: Sequence[ValidRecord]) -> list[Outcome]:
     """Return each known customer's balance; fail unknown customers."""
@@ -27,14 +27,3 @@ def apply_balance_inquiry(conn: psycopg.Connection, context: ChunkContext,
                     {"balance": found[r.data["customerId"]].as_json()})
             if r.data["customerId"] in known else unknown_customer_outcome(r)
             for r in records]
-
-
-OPERATION = register(Operation(
-    name="balance-inquiry",
-    title="Balance Inquiry Batch Job",
-    schema=balance_inquiry_schema,
-    apply=apply_balance_inquiry,
-    unique_field=None,
-    unknown_customer="The record fails: customerId names no customer.",
-    idempotency_key="none needed: a read",
-))

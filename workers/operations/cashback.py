@@ -9,13 +9,13 @@ from collections.abc import Sequence
 
 import psycopg
 
-from app.customers import create_missing_customers
-from schemas.points import cashback_schema
-from workers.ledger import Entry
-from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
+from app.store.customers import create_missing_customers
+from app.store.ledger import Entry
+from workers.operations import ChunkContext, Outcome, ValidRecord, applies
 from workers.outcomes import post_records
 
 
+@applies("cashback")
 def apply_cashback(conn: psycopg.Connection, context: ChunkContext,
                    records: Sequence[ValidRecord]) -> list[Outcome]:
     """Award each purchase's points once."""
@@ -30,14 +30,3 @@ def apply_cashback(conn: psycopg.Connection, context: ChunkContext,
     return post_records(conn, context, records, entry_of,
                         lambda _, p: f"Cashback awarded successfully: {p.points} points",
                         refused={})
-
-
-OPERATION = register(Operation(
-    name="cashback",
-    title="Cashback Batch Job",
-    schema=cashback_schema,
-    apply=apply_cashback,
-    unique_field=None,
-    unknown_customer="The customer is created (an empty profile), then rewarded.",
-    idempotency_key="transactionId: awarded once; a repeat answers \"Already applied\"",
-))

@@ -18,8 +18,7 @@ from collections.abc import Sequence
 import orjson
 import psycopg
 
-from schemas.customers import customer_schema
-from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
+from workers.operations import ChunkContext, Outcome, ValidRecord, applies
 
 CREATED = "Customer created successfully"
 UPDATED = "Customer updated successfully"
@@ -48,6 +47,7 @@ ORDER BY record ->> 'customerId'""" + MERGE_ON_CONFLICT
 _UPSERT = UPSERT_ARRAY + "RETURNING customer_id, (xmax = 0) AS created"
 
 
+@applies("customers")
 def apply_customers(conn: psycopg.Connection, context: ChunkContext,
                     records: Sequence[ValidRecord]) -> list[Outcome]:
     """Upsert the records (customerIds unique among them); return one outcome each."""
@@ -56,14 +56,3 @@ def apply_customers(conn: psycopg.Connection, context: ChunkContext,
     created = dict(conn.execute(_UPSERT, (context.tenant_id, loaded)).fetchall())
     return [Outcome(r.index, True, CREATED if created[r.data["customerId"]] else UPDATED)
             for r in records]
-
-
-OPERATION = register(Operation(
-    name="customers",
-    title="Customer Creation Batch Job",
-    schema=customer_schema,
-    apply=apply_customers,
-    unique_field="customerId",
-    unknown_customer="The customer is created.",
-    idempotency_key="customerId: a record creates or updates that customer",
-))

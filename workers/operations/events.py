@@ -12,9 +12,8 @@ from collections.abc import Sequence
 import psycopg
 from psycopg.types.json import Jsonb
 
-from app.customers import create_missing_customers
-from schemas.events import event_schema
-from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
+from app.store.customers import create_missing_customers
+from workers.operations import ChunkContext, Outcome, ValidRecord, applies
 
 _INSERT = """
 INSERT INTO customer_events (tenant_id, customer_id, event_name, metadata, job_id, record_index)
@@ -25,6 +24,7 @@ ON CONFLICT DO NOTHING
 """
 
 
+@applies("events")
 def apply_events(conn: psycopg.Connection, context: ChunkContext,
                  records: Sequence[ValidRecord]) -> list[Outcome]:
     """Store every event of every record; return one outcome per record."""
@@ -35,14 +35,3 @@ def apply_events(conn: psycopg.Connection, context: ChunkContext,
     return [Outcome(r.index, True, f"{len(r.data['events'])} event(s) recorded successfully",
                     {"events": len(r.data["events"])})
             for r in records]
-
-
-OPERATION = register(Operation(
-    name="events",
-    title="Events Batch Job",
-    schema=event_schema,
-    apply=apply_events,
-    unique_field=None,
-    unknown_customer="The customer is created (an empty profile), then its events.",
-    idempotency_key="(job, record, event name): a record's events are stored once",
-))

@@ -16,10 +16,9 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from app.customers import create_missing_customers
-from schemas.orders import order_schema
-from workers.ledger import Entry
-from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
+from app.store.customers import create_missing_customers
+from app.store.ledger import Entry
+from workers.operations import ChunkContext, Outcome, ValidRecord, applies
 from workers.outcomes import post_records
 
 _DETAILS = ("totalPrice", "totalDiscount", "totalShipping", "totalTax")
@@ -38,6 +37,7 @@ RETURNING order_id, (xmax = 0) AS created
 """
 
 
+@applies("orders")
 def apply_orders(conn: psycopg.Connection, context: ChunkContext,
                  records: Sequence[ValidRecord]) -> list[Outcome]:
     """Upsert the orders (orderIds unique among them), then award their points once."""
@@ -76,14 +76,3 @@ def apply_orders(conn: psycopg.Connection, context: ChunkContext,
 def _plain(value: Any) -> Any:
     """Return ``value`` as JSON can hold it (amounts are Decimals after loading)."""
     return float(value) if isinstance(value, Decimal) else value
-
-
-OPERATION = register(Operation(
-    name="orders",
-    title="Order Creation Batch Job",
-    schema=order_schema,
-    apply=apply_orders,
-    unique_field="orderId",
-    unknown_customer="The customer is created (an empty profile), then the order.",
-    idempotency_key="orderId: an order is created or updated; its points are awarded once",
-))

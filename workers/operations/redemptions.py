@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 import psycopg
 
-from schemas.points import redemption_schema
-from workers.ledger import Entry
-from workers.operations import ChunkContext, Operation, Outcome, ValidRecord, register
+from app.store.ledger import Entry
+from workers.operations import ChunkContext, Outcome, ValidRecord, applies
 from workers.outcomes import post_records, unknown_customer_outcomes
 
 
+@applies("redeem")
 def apply_redemptions(conn: psycopg.Connection, context: ChunkContext,
                       records: Sequence[ValidRecord]) -> list[Outcome]:
     """Spend each redemption's points once, if the balance covers them."""
@@ -44,14 +44,3 @@ def _in_points(data: dict) -> bool:
 def _hold(reference: str | None) -> str | None:
     """Return the ledger reason for a redemption made against a hold, if any."""
     return f"holdReference {reference}" if reference else None
-
-
-OPERATION = register(Operation(
-    name="redeem",
-    title="Redemption Batch Job",
-    schema=redemption_schema,
-    apply=apply_redemptions,
-    unique_field=None,
-    unknown_customer="The record fails: customerId names no customer.",
-    idempotency_key="transactionId: redeemed once; a repeat answers \"Already applied\"",
-))

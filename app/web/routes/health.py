@@ -1,0 +1,46 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import psycopg
+import redis
+from flask import Blueprint, Response
+
+from app.messaging import broker
+from app.services import current_services
+from app.web.jsonio import json_response
+from app.web.openapi import documented
+from schemas.health import LiveSchema, ReadySchema
+
+health_bp = Blueprint("health", __name__)
+
+
+@health_bp.get("/healthz")
+@documented("Liveness probe", auth=False, responses={200: LiveSchema}, tags=("operations",))
+def healthz() -> Response:
+    """Answer 200 while the process serves requests."""
+    return json_response({"status": "ok"})
+
+
+@health_bp.get("/readyz")
+@documented("Readiness probe", auth=False, tags=("operations",),
+            responses={200: (ReadySchema, "PostgreSQL and Redis answer."),
+                       503: (ReadySchema, "PostgreSQL or Redis does not answer.")})
+def readyz() -> Response:
+    """Report whether PostgreSQL and Redis answer, and how many workers answer a ping."""
+    services = current_services()
+    checks = {"postgres": "ok", "redis": "ok"}
+    try:
+        with services.db.pool.connection(timeout=2) as conn:
+            conn.execute("SELECT 1")
+    except (psycopg.Error, Exception) as error:  # noqa: BLE001 - any failure means not ready
+        checks["postgres"] = f"unavailable: {type(error).__name__}"
+    workers = 0
+    try:
+        services.redis.ping()
+        workers = len(broker.ping_workers(services.celery))
+    except (redis.RedisError, OSError) as error:
+        checks["redis"] = f"unavailable: {type(error).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    body = {"status": "ready" if ready else "unavailable", "checks": checks, "workers": workers}
+    return json_response(body, 200 if ready else 503)
