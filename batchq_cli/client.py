@@ -7,7 +7,6 @@ jitter. POSTs carry an ``Idempotency-Key``, so sending one again never creates a
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 import httpx
 import orjson
 
+from app.backoff import backoff_seconds
 from batchq_cli.retry_after import retry_after_seconds
 
 PREFIX = "/api/v4.0/integrations"
@@ -46,8 +46,7 @@ class RetryPolicy:
         retry_after = retry_after_seconds(response) if response is not None else None
         if retry_after is not None:
             return min(retry_after, self.retry_after_max)
-        step = min(self.backoff_max, self.backoff_base * 2 ** attempt)
-        return step / 2 + random.uniform(0, step / 2)
+        return backoff_seconds(attempt, base=self.backoff_base, maximum=self.backoff_max)
 
 
 class BatchClient:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import random
 
 from celery import Task, shared_task
-from celery.utils.time import get_exponential_backoff_interval
 
+from app.backoff import backoff_seconds
 from app.domain import webhooks
 from app.messaging.queue import (
     DELIVER_CALLBACK,
@@ -25,14 +24,13 @@ log = logging.getLogger(__name__)
 
 
 def _backoff(retries: int) -> float:
-    """Seconds before retry number ``retries`` + 1: exponential with full jitter, bounded."""
-    return get_exponential_backoff_interval(
-        factor=1, retries=retries, maximum=current_services().config.CHUNK_RETRY_BACKOFF_MAX,
-        full_jitter=True)
+    """Seconds before retry number ``retries`` + 1 of a chunk (``app.backoff``)."""
+    return backoff_seconds(retries, base=1,
+                           maximum=current_services().config.CHUNK_RETRY_BACKOFF_MAX)
 
 
 def _retry(task: Task, error: Exception):
-    """Retry ``task`` with exponential backoff and full jitter, within the configured bound."""
+    """Retry ``task`` with exponential backoff and jitter, within the configured bound."""
     return task.retry(exc=error, countdown=_backoff(task.request.retries),
                       max_retries=current_services().config.CHUNK_MAX_RETRIES)
 
@@ -116,9 +114,7 @@ def deliver_callback(self: Task, job_id: str) -> None:
         if attempt >= config.WEBHOOK_MAX_ATTEMPTS:
             log.error("webhook of job %s abandoned after %d attempts: %s", job_id, attempt, error)
             return
-        # Equal jitter: at least half the exponential step, so retries never bunch at zero.
-        step = min(config.WEBHOOK_RETRY_BACKOFF_MAX, 2 ** attempt)
-        countdown = step / 2 + random.uniform(0, step / 2)
+        countdown = backoff_seconds(attempt, base=1, maximum=config.WEBHOOK_RETRY_BACKOFF_MAX)
         log.warning("webhook of job %s failed (attempt %d), retry in %.1fs: %s",
                     job_id, attempt, countdown, error)
         raise self.retry(exc=error, countdown=countdown, max_retries=None) from error
