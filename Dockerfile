@@ -18,8 +18,8 @@ RUN pip install .
 COPY . .
 RUN pip install --no-deps --force-reinstall .
 
-# Run the code from this folder, not from site-packages: the migrations (migrations/*.sql) are
-# found next to the app package, and only this folder has them.
+# Run the code from this folder (gunicorn.conf.py and the Procfile's commands are here); the
+# installed package carries the migrations too, as package data.
 ENV PYTHONPATH=/srv/batchq \
     PORT=8000
 

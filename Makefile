@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 # Touched after a successful install: pip runs again only when pyproject.toml is newer.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test bench chaos clean
+.PHONY: install run lint test test-fast bench chaos clean
 
 install: $(INSTALLED)
 
@@ -20,9 +20,19 @@ $(INSTALLED): pyproject.toml
 run: install
 	$(PYTHON) -m devtools.run
 
-# Extra pytest arguments: make test PYTEST_ARGS='-k servers -x'
-test: install
+# Unused or undefined names, import order, and the layers' import contracts (pyproject.toml).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+# Every tier, slow ones included. Extra pytest arguments: make test PYTEST_ARGS='-k servers -x';
+# a tier alone: make test PYTEST_ARGS='-m "not faults and not bench"'.
+test: lint
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# Unit and component tests only (no HTTP server nor worker): a minute or less.
+test-fast: lint
+	$(PYTHON) -m pytest tests/unit tests/component $(PYTEST_ARGS)
 
 # The benchmark (see the README's performance section); sizes as BENCH_* variables, e.g.
 # make bench BENCH_RECORDS=50000. Writes bench/results/bench.json and throughput.png.

@@ -18,6 +18,15 @@ from devtools.servers import provide_servers
 from tests.support.databases import claimed_redis_database, fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
+TIERS = ("unit", "component", "integration")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test with its tier, the folder it lives in."""
+    for item in items:
+        tier = Path(item.path).relative_to(ROOT / "tests").parts[0]
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,6 @@ from tests.support.client import ApiClient
 from tests.support.factories import customer
 from tests.support.service import running_service, service_environment
 
-pytestmark = pytest.mark.integration
-
 BATCHQ = str(Path(sys.executable).parent / "batchq")
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 
+import psycopg
 import pytest
 
+from app.store import tenants
 from schemas.jobs import JobStatusSchema
 from tests.support.factories import SEED_REQUEST, customer, customers
-
-pytestmark = pytest.mark.integration
 
 STATUS_FIELDS = {"jobId", "operation", "errorCount", "totalCount", "finishedCount", "startedAt",
                  "createdAt", "finishedAt", "status", "response"}
@@ -166,10 +166,6 @@ def test_missing_or_unknown_keys_are_401(live_service, headers):
 
 
 def test_wrong_secret_looks_like_wrong_key_and_revoked_pair_stops_at_once(api, database_url):
-    import psycopg
-
-    from app.store import tenants
-
     wrong_secret = api.session.post(f"{api.base_url}/api/v4.0/integrations/batch/customers",
                                     json={"body": [customer("a")]},
                                     headers={"SecretKey": "sk_wrong"}, timeout=10)

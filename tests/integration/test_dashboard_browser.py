@@ -16,7 +16,7 @@ from tests.integration.conftest import OPERATOR_TOKEN
 from tests.support.client import ApiClient
 from tests.support.factories import customer, customers
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -122,8 +122,8 @@ def test_an_operator_stops_one_job_and_watches_another_complete(
     assert not row(browser, watched).find_elements(By.CSS_SELECTOR, "button.stop")
     assert int(browser.find_element(By.ID, "workers").text) >= 1
     assert acme.job(watched)["status"] == "completed"
-    assert db.execute("SELECT count(*) FROM customers WHERE customer_id LIKE 'held-%'"
-                      ).fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM customers WHERE tenant_id = %s"
+                      " AND customer_id LIKE 'held-%%'", (globex.tenant_id,)).fetchone()[0] == 0
 
     screenshot = tmp_path / "dashboard.png"
     assert browser.save_screenshot(str(screenshot))

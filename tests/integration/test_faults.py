@@ -32,7 +32,7 @@ from tests.support.databases import fresh_database
 from tests.support.factories import customer, customers
 from tests.support.service import LiveService, free_port, service_environment, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.faults
 
 # Seconds, not the production defaults: a stalled job is swept again within about 3 s.
 SETTINGS = {"STALLED_AFTER_SECONDS": "2", "SWEEP_INTERVAL_SECONDS": "1",

@@ -8,8 +8,6 @@ import requests
 from tests.support.factories import customers
 from tests.support.service import free_port, wait_until
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def flower(live_service, tmp_path):

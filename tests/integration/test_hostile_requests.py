@@ -13,8 +13,6 @@ import pytest
 
 from tests.support.rawhttp import request_bytes, send
 
-pytestmark = pytest.mark.integration
-
 PREFIX = "/api/v4.0/integrations"
 RECORD = {"customerId": "hostile-1", "email": "h@example.com"}
 VALID = json.dumps({"body": [RECORD]}).encode()

@@ -8,8 +8,6 @@ import pytest
 
 from tests.support.factories import customer, customers
 
-pytestmark = pytest.mark.integration
-
 
 def post(api, records, key, **kwargs):
     return api.request("POST", "/batch/customers", json={"body": records},

@@ -7,15 +7,12 @@ customer id in its path is checked here without anyone remembering to.
 from __future__ import annotations
 
 import psycopg
-import pytest
 import requests
 
 from app.store import tenants
 from tests.support.cli import flask
 from tests.support.client import PREFIX, ApiClient
 from tests.support.factories import customer
-
-pytestmark = pytest.mark.integration
 
 UNKNOWN_JOB = "0123456789abcdef0123456789abcdef"
 

@@ -14,8 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-pytestmark = pytest.mark.integration
-
 CUSTOMERS = [f"L-{n}" for n in range(4)]
 WHEN = "2025-03-14T10:00:00Z"
 JOB_SIZE = 500

@@ -6,8 +6,6 @@ import pytest
 
 from tests.support.factories import customer
 
-pytestmark = pytest.mark.integration
-
 
 def listing(api, **params) -> dict:
     response = api.request("GET", "/batch", params=params)

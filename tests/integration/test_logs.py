@@ -5,11 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 
-import pytest
-
 from tests.support.factories import customer
-
-pytestmark = pytest.mark.integration
 
 
 def log_lines(live_service, process_type: str) -> list[dict]:

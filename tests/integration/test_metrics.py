@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.factories import customer, customers
 from tests.support.service import wait_until
-
-pytestmark = pytest.mark.integration
 
 
 def scrape(live_service) -> dict[tuple[str, tuple], float]:

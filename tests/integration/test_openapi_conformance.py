@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 
 import tests.support.openapi_formats  # noqa: F401 - registers the service's own formats
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.contract
 
 # Per operation and generation mode. Submissions cost the most (bodies of up to 1,000
 # generated records, a job each) and there is one per operation, so they get fewer; the

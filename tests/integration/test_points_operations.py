@@ -6,12 +6,9 @@ outcome, the job's title and counts, and what PostgreSQL holds afterwards.
 
 from __future__ import annotations
 
-import pytest
-
 from schemas.jobs import JobStatusSchema
+from tests.support.cli import flask
 from tests.support.factories import customer
-
-pytestmark = pytest.mark.integration
 
 WHEN = "2025-03-14T10:00:00Z"
 
@@ -156,8 +153,6 @@ def test_cashback_once_per_transaction_across_jobs(api, db, make_tenant):
 
 
 def test_redemptions_by_points_or_amount_with_the_tenants_rates(api, db, database_url, redis_url):
-    from tests.unit.test_commands import flask
-
     name = db.execute("SELECT name FROM tenants WHERE id = %s", (api.tenant_id,)).fetchone()[0]
     changed = flask(database_url, redis_url, "tenants", "points-rule", name,
                     "--earning-rate", "2", "--redemption-rate", "10")

@@ -20,7 +20,7 @@ from devtools.servers import EmbeddedPostgres, embedded_postgres
 from tests.support.databases import fresh_database
 from tests.support.factories import customers
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.faults
 
 
 @pytest.fixture(scope="module")

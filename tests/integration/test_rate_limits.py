@@ -11,8 +11,6 @@ from tests.support.client import ApiClient
 from tests.support.factories import customer
 from tests.support.service import LiveService, service_environment
 
-pytestmark = pytest.mark.integration
-
 READS, WRITES = 5, 3
 
 

@@ -6,8 +6,6 @@ import pytest
 
 from tests.support.factories import customers
 
-pytestmark = pytest.mark.integration
-
 
 def read_all(api, job_id: str, side: str, limit: int) -> tuple[list[dict], int]:
     items, cursor, pages = [], None, 0

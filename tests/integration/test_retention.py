@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from celery import Celery
 
 from app.messaging.queue import PURGE_RESULTS
 from tests.support.factories import customer, customers
 from tests.support.service import wait_until
-
-pytestmark = pytest.mark.integration
 
 
 def test_a_purged_job_answers_its_counts_and_that_its_results_were_purged(api, db, redis_url):

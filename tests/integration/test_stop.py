@@ -6,12 +6,9 @@ import threading
 import time
 
 import psycopg
-import pytest
 
 from tests.support.factories import customer, customers
 from tests.support.service import wait_until
-
-pytestmark = pytest.mark.integration
 
 
 def applied_customers(db, tenant_id: int, prefix: str) -> int:

@@ -17,8 +17,6 @@ from tests.support.factories import customer, customers
 from tests.support.receiver import receiver
 from tests.support.service import wait_until
 
-pytestmark = pytest.mark.integration
-
 
 def test_completed_job_is_posted_signed_and_retried_after_a_500(api, db):
     with receiver([500]) as hook:

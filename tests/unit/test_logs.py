@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from app.messaging.queue import PROCESS_CHUNK, RUN_JOB, chunk_task_id
+from app.messaging.queue import PROCESS_CHUNK, RUN_JOB, chunk_task_id, task_context
 from app.observability import logs
 
 
@@ -30,6 +30,8 @@ def test_a_line_carries_the_bound_context_until_it_is_restored():
 
 
 def test_celerys_own_task_lines_name_the_job_and_chunk():
+    # What the Celery app does when it is built (app.messaging.celery_app).
+    logs.describe_tasks_with(task_context)
     chunk = format_line("Task received", data={"id": chunk_task_id("j9", 3), "name": PROCESS_CHUNK})
     assert (chunk["jobId"], chunk["chunk"], chunk["taskId"]) == ("j9", 3, "j9:3")
     assert format_line("x", data={"id": "j9", "name": RUN_JOB})["jobId"] == "j9"

@@ -7,7 +7,7 @@ import pytest
 
 from app.store import jobs
 from tests.support.factories import customers
-from tests.unit.conftest import read_job, sent, submit_job
+from tests.support.jobs import read_job, sent, submit_job
 from workers import attempts
 
 
@@ -27,8 +27,8 @@ def chunks_done(services, job_id: str) -> list[int]:
         return [chunk.chunk_no for chunk in jobs.done_chunks(conn, job_id)]
 
 
-def test_the_first_chunk_is_applied_by_run_job_and_the_rest_sent(services, unit_tenant):
-    job_id = submit_job(services, unit_tenant, customers(250))
+def test_the_first_chunk_is_applied_by_run_job_and_the_rest_sent(services, db_tenant):
+    job_id = submit_job(services, db_tenant, customers(250))
     run_job(services, job_id)
 
     assert chunks_done(services, job_id) == [0]
@@ -37,8 +37,8 @@ def test_the_first_chunk_is_applied_by_run_job_and_the_rest_sent(services, unit_
     assert read_job(services, job_id).status == "running"
 
 
-def test_a_job_of_one_chunk_completes_without_another_message(services, unit_tenant):
-    job_id = submit_job(services, unit_tenant, customers(100))
+def test_a_job_of_one_chunk_completes_without_another_message(services, db_tenant):
+    job_id = submit_job(services, db_tenant, customers(100))
     run_job(services, job_id)
 
     job = read_job(services, job_id)
@@ -46,9 +46,9 @@ def test_a_job_of_one_chunk_completes_without_another_message(services, unit_ten
     assert sent(services) == []
 
 
-def test_a_first_chunk_that_fails_is_sent_to_its_own_task(services, unit_tenant,
+def test_a_first_chunk_that_fails_is_sent_to_its_own_task(services, db_tenant,
                                                               monkeypatch):
-    job_id = submit_job(services, unit_tenant, customers(150))
+    job_id = submit_job(services, db_tenant, customers(150))
     real_apply = attempts.engine.apply_chunk
 
     def failing_apply(services_, job_id_, chunk_no, **kwargs):

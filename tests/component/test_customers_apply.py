@@ -10,7 +10,7 @@ from workers.operations.customers import CREATED, UPDATED, apply_customers
 
 CUSTOMERS = OPERATIONS["customers"]
 from tests.support.factories import customer
-from tests.unit.conftest import submit_job
+from tests.support.jobs import submit_job
 
 
 def valid(index: int, record: dict) -> ValidRecord:
@@ -18,9 +18,9 @@ def valid(index: int, record: dict) -> ValidRecord:
 
 
 def test_two_upserts_in_one_transaction_report_only_their_own_records(make_services,
-                                                                     unit_tenant, db):
+                                                                     db_tenant, db):
     services = make_services()
-    context = ChunkContext(unit_tenant, "twice", services.config)
+    context = ChunkContext(db_tenant, "twice", services.config)
     with services.db.transaction() as conn:
         first = apply_customers(conn, context, [valid(0, customer("st-1")), valid(1, customer("st-2"))])
         second = apply_customers(conn, context, [valid(0, customer("st-2", name="New")),
@@ -31,12 +31,12 @@ def test_two_upserts_in_one_transaction_report_only_their_own_records(make_servi
         again = apply_customers(conn, context, [valid(5, customer("st-1"))])
     assert [(o.index, o.message) for o in again] == [(5, UPDATED)]
     profile = db.execute("SELECT profile FROM customers WHERE tenant_id = %s AND customer_id = %s",
-                         (unit_tenant, "st-2")).fetchone()[0]
+                         (db_tenant, "st-2")).fetchone()[0]
     assert profile["name"] == "New" and "customerId" not in profile
     assert profile["dateOfBirth"] == "1990-01-01"  # a loaded date, stored as it was sent
 
 
-def test_a_chunk_failing_after_upserting_is_applied_one_by_one_exactly(make_services, unit_tenant,
+def test_a_chunk_failing_after_upserting_is_applied_one_by_one_exactly(make_services, db_tenant,
                                                                      monkeypatch, db):
     def fail_after_upserting(conn, tenant, records):
         outcomes = apply_customers(conn, tenant, records)
@@ -47,7 +47,7 @@ def test_a_chunk_failing_after_upserting_is_applied_one_by_one_exactly(make_serv
     add_operation(monkeypatch, "late", CUSTOMERS.schema, fail_after_upserting,
                   unique_field="customerId")
     services = make_services(CHUNK_SIZE="10")
-    job_id = submit_job(services, unit_tenant,
+    job_id = submit_job(services, db_tenant,
                         [customer("late-1"), customer("late-poison"), customer("late-2")], "late")
     for chunk_no in engine.start_job(services, job_id):
         engine.apply_chunk(services, job_id, chunk_no)
@@ -57,5 +57,5 @@ def test_a_chunk_failing_after_upserting_is_applied_one_by_one_exactly(make_serv
         ("late-1", CREATED), ("late-2", CREATED)]
     assert [f["customerId"] for f in chunk.failed] == ["late-poison"]
     stored = db.execute("SELECT customer_id FROM customers WHERE tenant_id = %s ORDER BY 1",
-                        (unit_tenant,)).fetchall()
+                        (db_tenant,)).fetchall()
     assert stored == [("late-1",), ("late-2",)]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from app import create_app
+from app.config import Config
+from app.store import tenants
 from tests.support.cli import flask
 
 
 def test_create_prints_a_working_pair_once_and_revoke_disables_it(database_url, redis_url, db):
-    from app.store import tenants
-
     created = flask(database_url, redis_url, "tenants", "create", "cli-tenant")
     assert created.returncode == 0, created.stderr
     lines = dict(line.split(":", 1) for line in created.stdout.splitlines()[:3])
@@ -29,10 +30,6 @@ def test_upgrade_is_idempotent(database_url, redis_url):
 
 def test_points_rule_shows_defaults_changes_one_rate_and_refuses_nonsense(database_url,
                                                                           redis_url, db):
-    from app import create_app
-    from app.config import Config
-    from app.store import tenants
-
     tenants.create_tenant(db, "rule-tenant")
     app = create_app(Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url}))
 

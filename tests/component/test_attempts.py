@@ -9,8 +9,8 @@ from marshmallow import validates
 from app.catalogue import OPERATIONS
 from app.store import jobs
 from tests.support.factories import customer, customers
+from tests.support.jobs import read_job, submit_job
 from tests.support.operations import add_operation
-from tests.unit.conftest import read_job, submit_job
 from workers import attempts, engine
 from workers.operations.customers import apply_customers
 
@@ -43,9 +43,9 @@ def chunk_row(services, job_id, chunk_no):
 
 @pytest.mark.usefixtures("poisoned")
 def test_a_poisoned_chunk_fails_its_records_after_its_attempts_and_the_job_completes(
-        services, unit_tenant, db):
+        services, db_tenant, db):
     records = [customer("ok-1"), customer("ok-2"), customer("poison"), customer("ok-3")]
-    job_id = submit_job(services, unit_tenant, records, operation="poisoned")
+    job_id = submit_job(services, db_tenant, records, operation="poisoned")
     assert engine.start_job(services, job_id) == [0, 1]
     attempts.run_chunk(services, job_id, 0)
     for _ in range(2):  # attempts 1 and 2 of 3 raise, for the task to retry
@@ -65,11 +65,11 @@ def test_a_poisoned_chunk_fails_its_records_after_its_attempts_and_the_job_compl
     assert failed == [{"customerId": "poison", "index": 2, "error": message},
                       {"customerId": "ok-3", "index": 3, "error": message}]
     assert db.execute("SELECT count(*) FROM customers WHERE tenant_id = %s",
-                      (unit_tenant,)).fetchone()[0] == 2
+                      (db_tenant,)).fetchone()[0] == 2
 
 
-def test_a_chunk_whose_worker_is_lost_every_time_is_given_up(services, unit_tenant):
-    job_id = submit_job(services, unit_tenant, customers(2, prefix="lost"))
+def test_a_chunk_whose_worker_is_lost_every_time_is_given_up(services, db_tenant):
+    job_id = submit_job(services, db_tenant, customers(2, prefix="lost"))
     engine.start_job(services, job_id)
     for _ in range(3):  # three deliveries counted, each killed before it could commit
         with services.db.transaction() as conn:
@@ -84,8 +84,8 @@ def test_a_chunk_whose_worker_is_lost_every_time_is_given_up(services, unit_tena
     assert read_job(services, job_id).status == "completed"
 
 
-def test_a_transient_error_gives_its_attempt_back(services, unit_tenant, monkeypatch):
-    job_id = submit_job(services, unit_tenant, customers(2, prefix="blip"))
+def test_a_transient_error_gives_its_attempt_back(services, db_tenant, monkeypatch):
+    job_id = submit_job(services, db_tenant, customers(2, prefix="blip"))
     engine.start_job(services, job_id)
 
     def database_gone(*args, **kwargs):
@@ -101,8 +101,8 @@ def test_a_transient_error_gives_its_attempt_back(services, unit_tenant, monkeyp
     assert attempts.run_chunk(services, job_id, 0).finished_count == 2
 
 
-def test_a_redelivered_applied_chunk_counts_no_attempt(services, unit_tenant):
-    job_id = submit_job(services, unit_tenant, customers(3, prefix="again"))
+def test_a_redelivered_applied_chunk_counts_no_attempt(services, db_tenant):
+    job_id = submit_job(services, db_tenant, customers(3, prefix="again"))
     engine.start_job(services, job_id)
     for _ in range(4):
         report = attempts.run_chunk(services, job_id, 0)
@@ -110,8 +110,8 @@ def test_a_redelivered_applied_chunk_counts_no_attempt(services, unit_tenant):
     assert chunk_row(services, job_id, 0) == (1, None, True)
 
 
-def test_a_job_whose_start_keeps_dying_fails_with_a_message(services, unit_tenant):
-    job_id = submit_job(services, unit_tenant, customers(2, prefix="nostart"))
+def test_a_job_whose_start_keeps_dying_fails_with_a_message(services, db_tenant):
+    job_id = submit_job(services, db_tenant, customers(2, prefix="nostart"))
     for _ in range(3):
         assert attempts.start_within_budget(services, job_id)
     assert not attempts.start_within_budget(services, job_id)
@@ -120,9 +120,9 @@ def test_a_job_whose_start_keeps_dying_fails_with_a_message(services, unit_tenan
     assert job.failure_message == "The job could not be started in 3 attempts; it has been logged."
 
 
-def test_a_duplicate_of_a_chunk_in_flight_is_dropped_without_waiting(services, unit_tenant,
+def test_a_duplicate_of_a_chunk_in_flight_is_dropped_without_waiting(services, db_tenant,
                                                                      database_url):
-    job_id = submit_job(services, unit_tenant, customers(2, prefix="dup"))
+    job_id = submit_job(services, db_tenant, customers(2, prefix="dup"))
     engine.start_job(services, job_id)
     with psycopg.connect(database_url) as in_flight:  # another delivery, applying it now
         in_flight.execute("SELECT 1 FROM batch_chunks WHERE job_id = %s AND chunk_no = 0"

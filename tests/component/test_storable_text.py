@@ -12,7 +12,7 @@ import schemas.records
 from app.store import jobs
 from schemas.fields import storable_json, text_known_storable, unstorable_text_path
 from tests.support.factories import customers
-from tests.unit.conftest import read_job, submit_job
+from tests.support.jobs import read_job, submit_job
 from workers import tasks
 
 # Any text a client can send: everything but lone surrogates, which orjson refuses to parse.
@@ -48,9 +48,9 @@ def checks_made(monkeypatch) -> list[object]:
     return made
 
 
-def test_a_job_without_the_escape_skips_each_records_check(app, unit_tenant, monkeypatch):
+def test_a_job_without_the_escape_skips_each_records_check(app, db_tenant, monkeypatch):
     services = app.extensions["batchq"]
-    job_id = submit_job(services, unit_tenant, customers(2, prefix=secrets.token_hex(4)))
+    job_id = submit_job(services, db_tenant, customers(2, prefix=secrets.token_hex(4)))
     checks = checks_made(monkeypatch)
 
     with app.app_context():
@@ -61,12 +61,12 @@ def test_a_job_without_the_escape_skips_each_records_check(app, unit_tenant, mon
     assert checks == []
 
 
-def test_a_job_holding_a_nul_checks_each_record_and_fails_only_that_one(app, unit_tenant,
+def test_a_job_holding_a_nul_checks_each_record_and_fails_only_that_one(app, db_tenant,
                                                                           monkeypatch):
     services = app.extensions["batchq"]
     records = customers(2, prefix=secrets.token_hex(4))
     records[1]["name"] = "nul\x00inside"
-    job_id = submit_job(services, unit_tenant, records)
+    job_id = submit_job(services, db_tenant, records)
     checks = checks_made(monkeypatch)
 
     with app.app_context():

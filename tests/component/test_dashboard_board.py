@@ -9,15 +9,15 @@ import pytest
 from app.store.overview import board_rows
 from app.web.board import ago, brief
 from tests.support.factories import customer, customers
-from tests.unit.conftest import submit_job
+from tests.support.jobs import submit_job
 from workers import engine
 
 
 def test_a_running_job_counts_its_applied_chunks_and_every_tenant_is_listed(
-        make_services, unit_tenant, db):
+        make_services, db_tenant, db):
     services = make_services(CHUNK_SIZE="2")
     other = db.execute("INSERT INTO tenants (name) VALUES ('board-other') RETURNING id").fetchone()[0]
-    running = submit_job(services, unit_tenant, [*customers(3), customer("bad", gender="X")])
+    running = submit_job(services, db_tenant, [*customers(3), customer("bad", gender="X")])
     queued = submit_job(services, other, customers(2))
     engine.start_job(services, running)
     engine.apply_chunk(services, running, 1)  # the chunk with the bad record

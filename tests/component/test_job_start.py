@@ -8,7 +8,7 @@ from psycopg import sql
 
 from app.store import callbacks, jobs
 from tests.support.factories import customers
-from tests.unit.conftest import submit_job
+from tests.support.jobs import submit_job
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def chunk_rows(db, job_id):
                       " WHERE job_id = %s ORDER BY chunk_no", (job_id,)).fetchall()
 
 
-def test_a_queued_job_is_marked_running_once(services, unit_tenant):
-    job_id = submit_job(services, unit_tenant, customers(1))
+def test_a_queued_job_is_marked_running_once(services, db_tenant):
+    job_id = submit_job(services, db_tenant, customers(1))
     with services.db.transaction() as conn:
         first = jobs.mark_running(conn, job_id)
         again = jobs.mark_running(conn, job_id)
@@ -33,8 +33,8 @@ def test_a_queued_job_is_marked_running_once(services, unit_tenant):
 
 
 def test_a_job_is_split_once_and_a_second_split_reads_what_the_first_made(services,
-                                                                          unit_tenant, db):
-    job_id = submit_job(services, unit_tenant, customers(5))
+                                                                          db_tenant, db):
+    job_id = submit_job(services, db_tenant, customers(5))
     with services.db.transaction() as conn:
         assert jobs.split_into_chunks(conn, job_id, 5, 2) == ([0, 1, 2], [])
     assert chunk_rows(db, job_id) == [(0, 0, 2), (1, 2, 2), (2, 4, 1)]
@@ -47,15 +47,15 @@ def test_a_job_is_split_once_and_a_second_split_reads_what_the_first_made(servic
     assert chunk_rows(db, job_id) == [(0, 0, 2), (1, 2, 2), (2, 4, 1)]
 
 
-def test_a_job_of_exactly_whole_chunks_has_no_empty_last_chunk(services, unit_tenant, db):
-    job_id = submit_job(services, unit_tenant, customers(4))
+def test_a_job_of_exactly_whole_chunks_has_no_empty_last_chunk(services, db_tenant, db):
+    job_id = submit_job(services, db_tenant, customers(4))
     with services.db.transaction() as conn:
         assert jobs.split_into_chunks(conn, job_id, 4, 2) == ([0, 1], [])
     assert chunk_rows(db, job_id) == [(0, 0, 2), (1, 2, 2)]
 
 
-def test_an_attempt_is_counted_unless_applied_or_held(services, unit_tenant, database_url):
-    job_id = submit_job(services, unit_tenant, customers(3))
+def test_an_attempt_is_counted_unless_applied_or_held(services, db_tenant, database_url):
+    job_id = submit_job(services, db_tenant, customers(3))
     with services.db.transaction() as conn:
         jobs.split_into_chunks(conn, job_id, 3, 2)
     with services.db.transaction() as conn:
@@ -76,9 +76,9 @@ def test_an_attempt_is_counted_unless_applied_or_held(services, unit_tenant, dat
         assert jobs.begin_chunk_attempt(conn, job_id, 99) is None  # no such chunk
 
 
-def test_the_completing_statement_says_whether_a_webhook_waits(services, unit_tenant):
-    with_callback = submit_job(services, unit_tenant, customers(1))
-    without = submit_job(services, unit_tenant, customers(1))
+def test_the_completing_statement_says_whether_a_webhook_waits(services, db_tenant):
+    with_callback = submit_job(services, db_tenant, customers(1))
+    without = submit_job(services, db_tenant, customers(1))
     pending = callbacks.pending_condition(sql.SQL("j.id"))
     with services.db.transaction() as conn:
         callbacks.attach(conn, with_callback, "https://example.com/hook", b"digest")
@@ -99,8 +99,8 @@ def _synchronous_commit(conn: psycopg.Connection) -> str:
 
 
 def test_a_job_start_commits_without_waiting_for_the_flush_and_a_chunk_attempt_waits(
-        services, unit_tenant, database_url):
-    job_id = submit_job(services, unit_tenant, customers(1))
+        services, db_tenant, database_url):
+    job_id = submit_job(services, db_tenant, customers(1))
     with psycopg.connect(database_url) as conn:  # in a transaction, to look before commit
         assert jobs.begin_start_attempt(conn, job_id) == 1
         assert _synchronous_commit(conn) == "off"
@@ -115,9 +115,9 @@ def test_a_job_start_commits_without_waiting_for_the_flush_and_a_chunk_attempt_w
         conn.rollback()
 
 
-def test_a_start_in_autocommit_leaves_the_session_synchronous(services, unit_tenant,
+def test_a_start_in_autocommit_leaves_the_session_synchronous(services, db_tenant,
                                                                database_url):
-    job_id = submit_job(services, unit_tenant, customers(1))
+    job_id = submit_job(services, db_tenant, customers(1))
     with psycopg.connect(database_url, autocommit=True) as conn:  # as db.statement() runs it
         assert jobs.begin_start_attempt(conn, job_id) == 1
         # Its own transaction ended with it: the connection's next commit waits again.

@@ -7,7 +7,7 @@ import secrets
 from app.store import jobs
 from app.store.job_view import read_job_view
 from tests.support.factories import customers
-from tests.unit.conftest import read_job, submit_job
+from tests.support.jobs import read_job, submit_job
 from workers import engine
 
 

@@ -126,26 +126,3 @@ def test_gunicorn_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (settings["bind"], settings["workers"]) == ("0.0.0.0:8000", 2)
     # A pooled connection ready for each of a process's threads (app/runtime/warmup.py).
     assert os.environ["DB_POOL_MIN_SIZE"] == str(settings["threads"])
-
-
-def test_ci_starts_the_servers_then_runs_make_test() -> None:
-    script = ROOT / ".ci" / "run"
-    text = script.read_text()
-    assert text.startswith("#!/usr/bin/env bash\n")
-    assert "set -euo pipefail" in text
-    assert text.rstrip().endswith("make test")
-    assert "pg_ctlcluster --skip-systemctl-redirect" in text
-    assert "redis-server --daemonize yes" in text
-    # The dashboard's browser test needs Debian's browser and driver; a clean machine lacks them.
-    assert "apt-get install -y -qq chromium chromium-driver" in text
-    assert os.access(script, os.X_OK)
-
-
-def test_makefile_targets() -> None:
-    text = (ROOT / "Makefile").read_text()
-    assert ".PHONY: install run test bench chaos clean" in text
-    for target in ("install", "run", "test", "bench", "chaos", "clean"):
-        assert f"\n{target}:" in text, target
-    assert "$(PYTHON) -m devtools.run" in text
-    assert "$(PYTHON) -m pytest $(PYTEST_ARGS)" in text
-    assert "$(PYTHON) -m devtools.chaos $(CHAOS_ARGS)" in text

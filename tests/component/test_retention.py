@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.domain.status import status_body
 from app.store import idempotency, jobs
 from tests.support.factories import customer, customers
-from tests.unit.conftest import read_job, submit_job
+from tests.support.jobs import read_job, submit_job
 from workers import engine, retention
 
 
@@ -28,11 +28,11 @@ def rows_of(db, job_id: str) -> tuple[int, int]:
 
 
 def test_only_jobs_ended_before_the_period_are_purged_and_their_summary_stays(
-        make_services, unit_tenant, db):
+        make_services, db_tenant, db):
     services = make_services(CHUNK_SIZE="2", RESULT_RETENTION_DAYS="7")
-    old = submit_job(services, unit_tenant, [*customers(4), customer("bad", email="nope")])
-    recent = submit_job(services, unit_tenant, customers(3))
-    old_but_running = submit_job(services, unit_tenant, customers(3))
+    old = submit_job(services, db_tenant, [*customers(4), customer("bad", email="nope")])
+    recent = submit_job(services, db_tenant, customers(3))
+    old_but_running = submit_job(services, db_tenant, customers(3))
     for job_id in (old, recent):
         finish(services, job_id)
     engine.start_job(services, old_but_running)
@@ -54,11 +54,11 @@ def test_only_jobs_ended_before_the_period_are_purged_and_their_summary_stays(
     assert "resultsPurgedAt" not in status_body(read_job(services, recent), "x", [])
 
 
-def test_a_purge_larger_than_one_batch_takes_every_job(make_services, unit_tenant, db,
+def test_a_purge_larger_than_one_batch_takes_every_job(make_services, db_tenant, db,
                                                        monkeypatch):
     services = make_services(RESULT_RETENTION_DAYS="1")
     monkeypatch.setattr(retention, "BATCH", 2)
-    ids = [submit_job(services, unit_tenant, customers(1)) for _ in range(5)]
+    ids = [submit_job(services, db_tenant, customers(1)) for _ in range(5)]
     for job_id in ids:
         finish(services, job_id)
         end_days_ago(db, job_id, 2)
@@ -67,24 +67,24 @@ def test_a_purge_larger_than_one_batch_takes_every_job(make_services, unit_tenan
 
 
 def test_the_retention_run_deletes_expired_idempotency_keys_and_keeps_live_ones(
-        make_services, unit_tenant, db):
+        make_services, db_tenant, db):
     services = make_services(IDEMPOTENCY_KEY_TTL_HOURS="24")
 
     def submit_with_key(key: str) -> None:
         with services.db.transaction() as conn:
             idempotency.submit_once(
-                conn, unit_tenant, key, idempotency.fingerprint(key), 24,
-                lambda: jobs.create_job(conn, unit_tenant, "customers", [customer(key)]))
+                conn, db_tenant, key, idempotency.fingerprint(key), 24,
+                lambda: jobs.create_job(conn, db_tenant, "customers", [customer(key)]))
 
     def keys() -> list[str]:
         return [row[0] for row in db.execute("SELECT key FROM idempotency_keys"
-                                             " WHERE tenant_id = %s ORDER BY key", (unit_tenant,))]
+                                             " WHERE tenant_id = %s ORDER BY key", (db_tenant,))]
 
     submit_with_key("expired")
     submit_with_key("live")
     for key, age in (("expired", "25 hours"), ("live", "23 hours")):
         db.execute("UPDATE idempotency_keys SET created_at = now() - %s::interval"
-                   " WHERE tenant_id = %s AND key = %s", (age, unit_tenant, key))
+                   " WHERE tenant_id = %s AND key = %s", (age, db_tenant, key))
     submit_with_key("later")
     assert keys() == ["expired", "later", "live"]  # a submit leaves expired keys alone
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+pytestmark = pytest.mark.bench
+
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--records", "2000", "--batch", "500", "--clients", "2", "--scale-records", "1000",
         "--naive-records", "20", "--memory-records", "1000", "--get-requests", "5", "--rounds", "2"]

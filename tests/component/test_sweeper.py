@@ -10,7 +10,7 @@ import pytest
 from app.store import callbacks, jobs
 from tests.support.databases import fresh_database
 from tests.support.factories import customers
-from tests.unit.conftest import read_job, sent, submit_job
+from tests.support.jobs import read_job, sent, submit_job
 from workers import engine, sweeper
 
 
@@ -42,9 +42,9 @@ def age(services, job_id: str, seconds: int) -> None:
                      (shift, shift, job_id))
 
 
-def test_a_stalled_queued_job_is_started_again_once_per_period(services, unit_tenant):
-    stalled = submit_job(services, unit_tenant, customers(3))
-    fresh = submit_job(services, unit_tenant, customers(3))
+def test_a_stalled_queued_job_is_started_again_once_per_period(services, db_tenant):
+    stalled = submit_job(services, db_tenant, customers(3))
+    fresh = submit_job(services, db_tenant, customers(3))
     age(services, stalled, 61)
 
     report = sweeper.sweep(services)
@@ -56,8 +56,8 @@ def test_a_stalled_queued_job_is_started_again_once_per_period(services, unit_te
     assert fresh not in sweeper.sweep(services).jobs_started
 
 
-def test_a_stalled_running_job_gets_its_unapplied_chunks_sent(services, unit_tenant):
-    job_id = submit_job(services, unit_tenant, customers(5))
+def test_a_stalled_running_job_gets_its_unapplied_chunks_sent(services, db_tenant):
+    job_id = submit_job(services, db_tenant, customers(5))
     engine.start_job(services, job_id)
     engine.apply_chunk(services, job_id, 1)
     age(services, job_id, 61)
@@ -67,8 +67,8 @@ def test_a_stalled_running_job_gets_its_unapplied_chunks_sent(services, unit_ten
                               ("batch.process_chunk", [job_id, 2])]
 
 
-def test_a_chunk_being_attempted_is_progress(services, unit_tenant):
-    job_id = submit_job(services, unit_tenant, customers(3))
+def test_a_chunk_being_attempted_is_progress(services, db_tenant):
+    job_id = submit_job(services, db_tenant, customers(3))
     engine.start_job(services, job_id)
     age(services, job_id, 61)
     with services.db.transaction() as conn:
@@ -76,8 +76,8 @@ def test_a_chunk_being_attempted_is_progress(services, unit_tenant):
     assert sweeper.sweep(services).chunks_sent == {}
 
 
-def test_a_job_whose_chunks_all_applied_is_completed(services, unit_tenant):
-    job_id = submit_job(services, unit_tenant, customers(2))
+def test_a_job_whose_chunks_all_applied_is_completed(services, db_tenant):
+    job_id = submit_job(services, db_tenant, customers(2))
     engine.start_job(services, job_id)
     with services.db.transaction() as conn:  # applied, then the worker died before finishing
         jobs.lock_chunk(conn, job_id, 0)
@@ -88,11 +88,11 @@ def test_a_job_whose_chunks_all_applied_is_completed(services, unit_tenant):
     assert read_job(services, job_id).status == "completed"
 
 
-def test_stopped_and_finished_jobs_are_left_alone(services, unit_tenant):
-    stopped = submit_job(services, unit_tenant, customers(2))
+def test_stopped_and_finished_jobs_are_left_alone(services, db_tenant):
+    stopped = submit_job(services, db_tenant, customers(2))
     with services.db.transaction() as conn:
-        jobs.stop_job(conn, unit_tenant, stopped)
-    done = submit_job(services, unit_tenant, customers(1))
+        jobs.stop_job(conn, db_tenant, stopped)
+    done = submit_job(services, db_tenant, customers(1))
     engine.start_job(services, done)
     engine.apply_chunk(services, done, 0)
     age(services, stopped, 3600)
@@ -104,10 +104,10 @@ def test_stopped_and_finished_jobs_are_left_alone(services, unit_tenant):
 
 
 def test_a_webhook_whose_message_was_lost_is_sent_again_once_per_period(make_services,
-                                                                       unit_tenant):
+                                                                       db_tenant):
     services = make_services(STALLED_AFTER_SECONDS="60", WEBHOOK_RETRY_BACKOFF_MAX="60",
                              WEBHOOK_QUEUE=f"unit-callbacks-{secrets.token_hex(4)}")
-    lost, recent, delivered = (submit_job(services, unit_tenant, customers(1)) for _ in range(3))
+    lost, recent, delivered = (submit_job(services, db_tenant, customers(1)) for _ in range(3))
     with services.db.transaction() as conn:
         for job_id in (lost, recent, delivered):
             callbacks.attach(conn, job_id, "https://hooks.example.com/x", b"\x00" * 32)

@@ -16,8 +16,8 @@ def credit(record: ValidRecord) -> Entry:
 
 
 def test_refused_records_keep_their_outcome_and_post_nothing(database_url, redis_url,
-                                                            unit_tenant, db):
-    context = ChunkContext(unit_tenant, "job", Config({"DATABASE_URL": database_url,
+                                                            db_tenant, db):
+    context = ChunkContext(db_tenant, "job", Config({"DATABASE_URL": database_url,
                                                        "REDIS_URL": redis_url}))
     records = [ValidRecord(0, {"customerId": "kept", "transactionId": "t0"}),
                ValidRecord(1, {"customerId": "kept", "transactionId": "t1"})]
@@ -32,13 +32,13 @@ def test_refused_records_keep_their_outcome_and_post_nothing(database_url, redis
     assert (again[0].ok, again[0].message, again[0].details["alreadyApplied"]) == (
         True, "again 0", True)
     assert db.execute("SELECT source_id FROM points_ledger WHERE tenant_id = %s",
-                      (unit_tenant,)).fetchall() == [("t0",)]
+                      (db_tenant,)).fetchall() == [("t0",)]
 
 
-def test_unknown_customers_are_refused_by_index(database_url, redis_url, unit_tenant, db):
+def test_unknown_customers_are_refused_by_index(database_url, redis_url, db_tenant, db):
     db.execute("INSERT INTO customers (tenant_id, customer_id, profile) VALUES (%s, 'known', '{}')",
-               (unit_tenant,))
-    context = ChunkContext(unit_tenant, "job", Config({"DATABASE_URL": database_url,
+               (db_tenant,))
+    context = ChunkContext(db_tenant, "job", Config({"DATABASE_URL": database_url,
                                                        "REDIS_URL": redis_url}))
     records = [ValidRecord(4, {"customerId": "known"}), ValidRecord(7, {"customerId": "nobody"})]
     with psycopg.connect(database_url) as conn:

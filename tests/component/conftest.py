@@ -1,0 +1,53 @@
+"""Fixtures for the component tests: the job machinery and the Flask app called in-process (no
+broker consumes their queues), on real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from app import create_app
+from app.config import Config
+from app.store import tenants
+
+
+@pytest.fixture
+def make_services(database_url, redis_url):
+    """Build services with extra settings; each gets a queue of its own, nobody consumes it."""
+    made = []
+
+    def make(**settings: str):
+        env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url,
+               "CELERY_QUEUE": f"component-{secrets.token_hex(4)}", **settings}
+        services = create_app(Config(env)).extensions["batchq"]
+        made.append(services)
+        return services
+
+    yield make
+    for services in made:
+        services.redis.delete(services.config.CELERY_QUEUE)
+        services.db.close()
+        services.redis.close()
+
+
+@pytest.fixture
+def db_tenant(db) -> int:
+    """A fresh tenant's id."""
+    name = f"component-{secrets.token_hex(4)}"
+    tenants.create_tenant(db, name)
+    return tenants.ensure_tenant(db, name)
+
+
+@pytest.fixture
+def app(database_url, redis_url):
+    """The Flask application on the test servers, with queues of its own that nobody consumes."""
+    app = create_app(Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url,
+                             "CHUNK_SIZE": "2",
+                             "CELERY_QUEUE": f"component-{secrets.token_hex(4)}",
+                             "WEBHOOK_QUEUE": f"component-callbacks-{secrets.token_hex(4)}"}))
+    yield app
+    services = app.extensions["batchq"]
+    services.redis.delete(services.config.CELERY_QUEUE, services.config.WEBHOOK_QUEUE)
+    services.db.close()
+    services.redis.close()
