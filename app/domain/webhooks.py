@@ -68,7 +68,7 @@ def verify(header: str, body: bytes, secret_key: str, *, tolerance: int = 300,
     return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
-def notify_job_ended(services: Services, job_id: str, *, pending: bool | None = None) -> None:
+def notify_job_ended(services: Services, job_id: int, *, pending: bool | None = None) -> None:
     """Send the job's webhook delivery, if it has a callback not yet delivered (after commit).
 
     ``pending`` is what ``callback_pending`` answered in the transaction that ended the job,
@@ -86,7 +86,7 @@ def notify_job_ended(services: Services, job_id: str, *, pending: bool | None = 
 
 
 def resend_forgotten(services: Services, *, older_than_seconds: int, limit: int = 100
-                     ) -> list[str]:
+                     ) -> list[int]:
     """Send again the webhooks of jobs that ended that long ago and were never attempted.
 
     Their message was lost: the broker was away when the job ended, or was flushed since.
@@ -109,7 +109,7 @@ def resend_forgotten(services: Services, *, older_than_seconds: int, limit: int 
     return resent
 
 
-def deliver(services: Services, job_id: str) -> bool:
+def deliver(services: Services, job_id: int) -> bool:
     """POST the ended job's status body to its callback; True if delivered now.
 
     Raises DeliveryFailed when the receiver fails or answers other than 2xx.
@@ -150,7 +150,7 @@ def deliver(services: Services, job_id: str) -> bool:
     return True
 
 
-def _record_attempt(services: Services, job_id: str, error: str | None) -> None:
+def _record_attempt(services: Services, job_id: int, error: str | None) -> None:
     """Count an attempt; no error means delivered."""
     with services.db.transaction() as conn:
         callbacks.record_attempt(conn, job_id, error)
