@@ -36,11 +36,18 @@ def test_a_public_name_is_pinned_to_its_checked_address(dns):
 
 @pytest.mark.parametrize("addresses", [["127.0.0.1"], ["10.1.2.3"], ["169.254.169.254"],
                                        ["::1"], ["fd00::1"], ["93.184.216.34", "192.168.1.9"],
-                                       ["0.0.0.0"]])
+                                       ["0.0.0.0"], ["224.0.0.1"], ["ff02::1"]])
 def test_non_public_addresses_are_refused(dns, addresses):
     dns["inside.example.com"] = addresses
     with pytest.raises(TargetRefused, match="non-public"):
         resolve_target("https://inside.example.com/hook", allow_private=False)
+
+
+def test_an_ipv6_literal_keeps_its_brackets_in_host(dns):
+    dns["2606:2800:220:1::1"] = ["2606:2800:220:1::1"]
+    target = resolve_target("http://[2606:2800:220:1::1]:8080/hook", allow_private=False)
+    assert target.url == "http://[2606:2800:220:1::1]:8080/hook"
+    assert target.headers == {"Host": "[2606:2800:220:1::1]:8080"}
 
 
 def test_ip_literals_and_unknown_names(dns):
