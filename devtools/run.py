@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ("web", "worker", "beat", "flower")
 DEMO_API_KEYS = "demo:demo-api-key:demo-secret-key"
 DEMO_OPERATOR_TOKEN = "demo-operator-token"
+# Webhooks may reach a receiver on this machine (loopback), and nothing else non-public.
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 API_READY_TIMEOUT = 60  # seconds to wait for /healthz before printing the banner anyway
 
 # The two-customer example of Gameball's Batch API tutorial.
@@ -100,7 +102,7 @@ def process_environment(servers: Servers) -> dict[str, str]:
     env.setdefault("PORT", "8000")
     env.setdefault("FLOWER_PORT", "5555")
     # A local run is for development: webhooks to a receiver on this machine are allowed.
-    env.setdefault("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
+    env.setdefault("WEBHOOK_ALLOW_NETWORKS", LOOPBACK_NETWORKS)
     if not env.get("BATCH_API_KEYS"):
         env["BATCH_API_KEYS"] = DEMO_API_KEYS
         log.info("BATCH_API_KEYS is unset: using the development pair %s", DEMO_API_KEYS)
