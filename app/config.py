@@ -16,8 +16,9 @@ from decimal import Decimal, InvalidOperation
 
 from limits import RateLimitItem, parse_many
 
-# What WEBHOOK_ALLOW_NETWORKS lists.
+# What WEBHOOK_ALLOW_NETWORKS lists, and what HOST names.
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class ConfigError(RuntimeError):
@@ -99,6 +100,21 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
 def _removed(env: Mapping[str, str], name: str, instead: str) -> None:
     if env.get(name, "").strip():
         raise ConfigError(f"{name} is no longer read: {instead}, and unset {name}")
+
+
+def listen_address(env: Mapping[str, str], *, default: str) -> Address:
+    """Return HOST, the address the API and Flower listen on, or ``default`` when unset."""
+    raw = env.get("HOST", "").strip() or default
+    try:
+        return ipaddress.ip_address(raw)
+    except ValueError:
+        raise ConfigError("HOST must be the IP address to listen on (127.0.0.1 for this "
+                          f"machine only, 0.0.0.0 for every interface), got {raw!r}") from None
+
+
+def socket_address(host: Address, port: int | str) -> str:
+    """Return ``host:port`` as gunicorn's bind and URLs write it: IPv6 in brackets."""
+    return f"{host}:{port}" if host.version == 4 else f"[{host}]:{port}"
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
