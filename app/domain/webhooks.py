@@ -24,7 +24,7 @@ import redis
 
 from app.catalogue import title_of
 from app.domain.status import status_body
-from app.domain.webhook_targets import TargetRefused, resolve_target
+from app.domain.webhook_targets import TargetRefused, post, resolve_target
 from app.messaging import queue
 from app.services import Services
 from app.store import callbacks, jobs, tenants
@@ -122,7 +122,7 @@ def deliver(services: Services, job_id: int) -> bool:
             return False
         chunks = jobs.done_chunks(conn, job_id)
     try:
-        target = resolve_target(callback.url, allow_private=services.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS)
+        target = resolve_target(callback.url, allowed=services.config.WEBHOOK_ALLOW_NETWORKS)
     except TargetRefused as refused:
         # Not retried: the URL is the problem, not the moment.
         log.warning("webhook of job %s refused: %s", job_id, refused)
@@ -130,15 +130,13 @@ def deliver(services: Services, job_id: int) -> bool:
         return False
     body = orjson.dumps(status_body(job, title_of(job.operation), chunks))
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               SIGNATURE_HEADER: sign(body, signing_key(callback.signing_key_digest), int(time.time())),
-               **target.headers}
+               SIGNATURE_HEADER: sign(body, signing_key(callback.signing_key_digest), int(time.time()))}
     error = None
     try:
         # No redirects: a callback goes where the client said, not where a 30x points.
         with httpx.Client(follow_redirects=False,
                           timeout=services.config.WEBHOOK_TIMEOUT_SECONDS) as client:
-            response = client.post(target.url, content=body, headers=headers,
-                                   extensions=target.extensions)
+            response = post(client, target, body, headers)
         if not response.is_success:
             error = f"the receiver answered HTTP {response.status_code}"
     except httpx.HTTPError as failure:

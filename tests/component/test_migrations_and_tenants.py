@@ -130,3 +130,16 @@ def test_provision_spec_is_idempotent_and_validated(db):
     assert tenants.authenticate(db, "prov-api-key", "prov-secret").name == "prov"
     with pytest.raises(ValueError, match="tenant:apikey:secretkey"):
         tenants.parse_key_spec("only:two")
+
+
+def test_a_deleted_pair_stops_working_and_can_be_provisioned_again(db):
+    spec = "published:published-api-key:published-secret"
+    other = tenants.create_tenant(db, "published")
+    assert tenants.provision(db, spec) == 1
+    assert tenants.delete_key(db, "published-api-key")
+    assert tenants.authenticate(db, "published-api-key", "published-secret") is None
+    assert tenants.authenticate(db, other.api_key, other.secret_key).name == "published"
+    assert not tenants.delete_key(db, "published-api-key")
+    # Where a revoked pair would stay revoked, a deleted one comes back when provisioned.
+    assert tenants.provision(db, spec) == 1
+    assert tenants.authenticate(db, "published-api-key", "published-secret").name == "published"

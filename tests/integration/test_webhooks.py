@@ -82,15 +82,15 @@ def test_query_and_header_urls_must_agree(api):
     assert response.status_code == 422 and response.json()["code"] == 3003
 
 
-def test_a_private_callback_is_refused_without_the_setting(db, database_url, redis_url,
-                                                           make_tenant):
+def test_a_loopback_callback_is_refused_unless_listed(db, database_url, redis_url,
+                                                     make_tenant):
     tenant_id, pair = make_tenant()
     with db.transaction():
         job_id = jobs.create_job(db, tenant_id, "customers", [customer("ssrf")])
         db.execute("UPDATE batch_jobs SET status = 'stopped', finished_at = now() WHERE id = %s",
                    (job_id,))
     app = create_app(Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url,
-                             "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "false"}))
+                             "WEBHOOK_ALLOW_NETWORKS": "10.0.0.0/8,fd00::/8"}))
     services = app.extensions["batchq"]
     with receiver() as hook:
         with db.transaction():
@@ -103,4 +103,5 @@ def test_a_private_callback_is_refused_without_the_setting(db, database_url, red
         "SELECT attempts, last_error, delivered_at FROM job_callbacks WHERE job_id = %s",
         (job_id,)).fetchone()
     assert attempts == 1 and delivered is None
-    assert error.startswith("refused: 127.0.0.1 resolves to a non-public address (127.0.0.1)")
+    assert error == ("refused: 127.0.0.1 resolves to a non-public address (127.0.0.1) outside "
+                     "WEBHOOK_ALLOW_NETWORKS")

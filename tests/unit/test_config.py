@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
 from app.config import Config, ConfigError
@@ -32,3 +34,29 @@ def test_bad_values_are_named(name, value, fragment):
 def test_warm_start_is_on_unless_turned_off():
     assert Config(SERVERS).WARM_START is True
     assert Config({**SERVERS, "WARM_START": "false"}).WARM_START is False
+
+
+def test_webhooks_reach_no_listed_network_by_default():
+    assert Config(SERVERS).WEBHOOK_ALLOW_NETWORKS == ()
+
+
+def test_webhook_networks_are_a_list_of_cidrs():
+    config = Config({**SERVERS, "WEBHOOK_ALLOW_NETWORKS": " 10.0.0.0/8, fd00::/8,,127.0.0.1 "})
+    assert config.WEBHOOK_ALLOW_NETWORKS == tuple(map(ipaddress.ip_network, [
+        "10.0.0.0/8", "fd00::/8", "127.0.0.1/32"]))
+
+
+@pytest.mark.parametrize(("value", "reason"), [("10.0.0.1/8", "has host bits set"),
+                                               ("private", "does not appear to be"),
+                                               ("10.0.0.0/8 fd00::/8", "does not appear to be")])
+def test_a_bad_webhook_network_is_named(value, reason):
+    with pytest.raises(ConfigError, match=f"WEBHOOK_ALLOW_NETWORKS must be networks separated "
+                                          f"by commas, like 10.0.0.0/8,fd00::/8; .*{reason}"):
+        Config({**SERVERS, "WEBHOOK_ALLOW_NETWORKS": value})
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_the_old_all_or_nothing_webhook_flag_stops_the_process_naming_its_replacement(value):
+    with pytest.raises(ConfigError, match="WEBHOOK_ALLOW_PRIVATE_NETWORKS is no longer read: "
+                                          "list the networks .* in WEBHOOK_ALLOW_NETWORKS"):
+        Config({**SERVERS, "WEBHOOK_ALLOW_PRIVATE_NETWORKS": value})
