@@ -87,6 +87,15 @@ OPERATIONS: dict[str, Operation] = {operation.name: operation for operation in (
 )}
 
 
+def record_key(record: Any, key: str) -> Any:
+    """Return what identifies ``record`` in its outcome: its ``key`` field if that is text or
+    a whole number of at most 256 characters, else None (a huge or nested value is no id)."""
+    value = record.get(key) if type(record) is dict else None
+    if type(value) is str:
+        return value if len(value) <= 256 else None
+    return value if isinstance(value, (str, int)) and len(str(value)) <= 256 else None
+
+
 def get_operation(name: str) -> Operation | None:
     """Return the operation called ``name``, or None."""
     return OPERATIONS.get(name)

@@ -145,6 +145,21 @@ class Config:
         # spread one big job over more workers sooner.
         self.CHUNK_SIZE = _int(env, "CHUNK_SIZE", 1000, minimum=1)
 
+        # Bulk jobs: NDJSON or CSV uploads of any size (docs/bulk.md). A streamed upload, or
+        # the parts of a multi-part one together, hold at most BULK_MAX_RECORDS records and
+        # BULK_MAX_BYTES bytes; a part at most BULK_PART_MAX_BYTES.
+        self.BULK_MAX_RECORDS = _int(env, "BULK_MAX_RECORDS", 50_000_000, minimum=1)
+        self.BULK_MAX_BYTES = _int(env, "BULK_MAX_BYTES", 16 * 2**30, minimum=1024)
+        self.BULK_PART_MAX_BYTES = _int(env, "BULK_PART_MAX_BYTES", 100 * 2**20, minimum=1024)
+        # Bulk jobs (open, queued or running) a tenant may have at once; one more is refused.
+        self.BULK_MAX_ACTIVE_JOBS = _int(env, "BULK_MAX_ACTIVE_JOBS", 2, minimum=1)
+        # Chunks of one bulk job in the bulk queue at once: the next is sent as one is
+        # applied, so the jobs in the queue take turns. At least the worker processes of the
+        # whole cluster, for one job to keep them all busy.
+        self.BULK_CHUNKS_IN_FLIGHT = _int(env, "BULK_CHUNKS_IN_FLIGHT", 8, minimum=1)
+        # A multi-part upload not closed this long after it was opened is discarded.
+        self.BULK_UPLOAD_EXPIRY_HOURS = _int(env, "BULK_UPLOAD_EXPIRY_HOURS", 24, minimum=1)
+
         self.DB_POOL_MIN_SIZE = _int(env, "DB_POOL_MIN_SIZE", 1, minimum=0)
         self.DB_POOL_MAX_SIZE = _int(env, "DB_POOL_MAX_SIZE", 10, minimum=1)
         self.DB_STATEMENT_TIMEOUT_MS = _int(env, "DB_STATEMENT_TIMEOUT_MS", 30_000)
@@ -181,6 +196,12 @@ class Config:
         # machines with no web process beside the workers); 0 serves none.
         self.WORKER_METRICS_PORT = _int(env, "WORKER_METRICS_PORT", 0)
         self.CELERY_QUEUE = env.get("CELERY_QUEUE", "batch").strip() or "batch"
+        # Bulk jobs and their chunks: a queue of their own, so that interactive jobs never
+        # wait behind a bulk job's chunks (the workers take from both in turn).
+        self.BULK_QUEUE = env.get("BULK_QUEUE", "bulk").strip() or "bulk"
+        if self.BULK_QUEUE == self.CELERY_QUEUE:
+            raise ConfigError("BULK_QUEUE must differ from CELERY_QUEUE: bulk chunks and "
+                              "interactive jobs must not share one queue")
         # A web process opens its connections as it starts rather than in its first
         # requests, and web and worker processes keep what they loaded at start out of the
         # garbage collector's full passes (app/runtime/warmup.py, app/runtime/gc_freeze.py).

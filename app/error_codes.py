@@ -45,7 +45,7 @@ MISSING_SECRET_KEY = _code(1001, 401, "The SecretKey (or APIKey) header is missi
 MISSING_ARGUMENTS = _code(3000, 400, "A required argument is missing")
 INVALID_VALUE = _code(3003, 422, "A value is not valid")
 NOT_ACHIEVABLE = _code(3004, 400, "The operation cannot be done in the current state")
-EXCEEDS_LIMITS = _code(3011, 422, "More records than a request may hold")
+EXCEEDS_LIMITS = _code(3011, 422, "More records than a request or an upload may hold")
 UNSUPPORTED_TYPE = _code(3013, 415, "The request's content type is not supported")
 INVALID_PAYLOAD = _code(3016, 400, "The body is not valid JSON or not the expected shape")
 NOT_FOUND = _code(4004, 404, "No such resource (or not yours)")
@@ -58,14 +58,15 @@ INVALID_TRANSACTION_TIME = _code(9007, 422, "The transaction time is not valid")
 INSUFFICIENT_BALANCE = _code(9008, 422, "The balance does not cover the points")
 
 METHOD_NOT_ALLOWED = _code(4005, 405, "The path does not take this method", gameball=False)
-ALREADY_ENDED = _code(4009, 409, "The job already completed or failed: it cannot be stopped",
-                      gameball=False)
+STATE_CONFLICT = _code(4009, 409, "The job's state does not allow it: stopping a job that "
+                       "completed or failed, storing a part of an upload already closed",
+                       gameball=False)
 BODY_TOO_LARGE = _code(4013, 413, "The body is larger than the service accepts", gameball=False)
 URI_TOO_LONG = _code(4014, 414, "The request line is too long", gameball=False)
 IDEMPOTENCY_KEY_REUSED = _code(4022, 422, "The Idempotency-Key was used with another request",
                                gameball=False)
-RATE_LIMITED = _code(4029, 429, "Too many requests for this APIKey; wait Retry-After seconds",
-                     gameball=False)
+RATE_LIMITED = _code(4029, 429, "Too many requests for this APIKey, or bulk jobs at once for "
+                                "its tenant; wait Retry-After seconds", gameball=False)
 HEADERS_TOO_LARGE = _code(4031, 431, "Too many or too large headers", gameball=False)
 
 
@@ -77,6 +78,6 @@ def for_status(status: int) -> ErrorCode:
 
 # The framework's own errors, by status: a 400 it raises is a body it could not read.
 _BY_STATUS = {entry.status: entry for entry in (
-    MISSING_SECRET_KEY, INVALID_PAYLOAD, NOT_FOUND, METHOD_NOT_ALLOWED, ALREADY_ENDED,
+    MISSING_SECRET_KEY, INVALID_PAYLOAD, NOT_FOUND, METHOD_NOT_ALLOWED, STATE_CONFLICT,
     BODY_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_TYPE, INVALID_VALUE, RATE_LIMITED,
     HEADERS_TOO_LARGE, UNEXPECTED, UNAVAILABLE)}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-STATUSES = ("queued", "running", "completed", "failed", "stopped")
+# "open": a multi-part upload not closed yet (docs/bulk.md).
+STATUSES = ("open", "queued", "running", "completed", "failed", "stopped")
 # The statuses of Gameball's published document (GET /batches/{batchId}/status).
 DOCUMENT_STATUSES = ("pending", "processing", "completed", "failed")
 
@@ -50,6 +51,19 @@ class JobResponseSchema(Schema):
     failed = fields.List(fields.Nested(FailedRecordSchema), required=True)
 
 
+class ResultFilesSchema(Schema):
+    """Where a bulk job's outcomes are: JSON pages, or whole NDJSON or CSV files by Accept."""
+
+    successful = fields.String(required=True)
+    failed = fields.String(required=True)
+    unprocessed = fields.String(required=True)
+
+
+_RESULT_FILES = {"metadata": {
+    "description": "For a job of more records than one request may hold (a bulk job), in "
+                   "place of `response` (null): the paths of its outcomes, in index order."}}
+
+
 class JobStatusSchema(Schema):
     """A batch job's state: the fields of Gameball's status body, plus jobId and finishedAt."""
 
@@ -68,6 +82,7 @@ class JobStatusSchema(Schema):
         "description": "Present once retention (RESULT_RETENTION_DAYS after the job ended) "
                        "removed the per-record outcomes: `response` is then null, the "
                        "counts stay."})
+    resultFiles = fields.Nested(ResultFilesSchema, **_RESULT_FILES)
 
 
 class JobCreatedSchema(Schema):
@@ -84,8 +99,8 @@ class BatchStatusSchema(Schema):
 
     batchId = fields.String(required=True, metadata={"description": "The jobId, as a string."})
     status = fields.String(required=True, validate=validate.OneOf(DOCUMENT_STATUSES), metadata={
-        "description": "queued is pending, running is processing; a stopped job is completed "
-                       "with `stopped: true`."})
+        "description": "queued (and an open upload) is pending, running is processing; a "
+                       "stopped job is completed with `stopped: true`."})
     stopped = fields.Boolean(metadata={"description": "Present (true) for a stopped job."})
     progress = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
     totalItems = fields.Integer(required=True)
@@ -94,6 +109,7 @@ class BatchStatusSchema(Schema):
     failedItems = fields.Integer(required=True)
     results = fields.List(fields.Nested(SuccessfulRecordSchema), required=True)
     errors = fields.List(fields.Nested(FailedRecordSchema), required=True)
+    resultFiles = fields.Nested(ResultFilesSchema, **_RESULT_FILES)
 
 
 class BatchStoppedSchema(Schema):

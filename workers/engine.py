@@ -3,6 +3,11 @@
 The Celery tasks in ``workers.tasks`` are thin wrappers around these, so tests can call
 them without a broker. Every function is safe to run twice for the same job or chunk:
 that is what lets the broker redeliver, and the sweeper re-enqueue, without fear.
+
+A request's job holds its records as one JSON array; a bulk job's chunk reads its own block
+of uploaded lines (``app.domain.block_records``), its records indexed from the block's
+first. A bulk job keeps ``BULK_CHUNKS_IN_FLIGHT`` chunks in its queue: each chunk that
+commits claims the next one in its own transaction and sends it after the commit.
 """
 
 from __future__ import annotations
@@ -21,18 +26,21 @@ import redis
 from marshmallow import ValidationError, fields
 from psycopg import sql
 
-from app.catalogue import Operation, get_operation
+from app.catalogue import Operation, get_operation, record_key
 from app.domain import webhooks
+from app.domain.block_records import Unreadable, block_records
 from app.error_codes import (
+    INVALID_PAYLOAD,
     INVALID_TRANSACTION_TIME,
     INVALID_VALUE,
     MISSING_ARGUMENTS,
     UNEXPECTED,
     ErrorCode,
 )
+from app.messaging import queue
 from app.observability import metrics
 from app.services import Services
-from app.store import callbacks, jobs
+from app.store import callbacks, jobs, uploads
 from schemas.fields import storable_json, text_known_storable
 from schemas.messages import error_line, flatten_errors
 from workers.operations import APPLY, ApplyChunk, ChunkContext, Outcome, ValidRecord
@@ -56,20 +64,35 @@ class ChunkReport:
     skipped_because: str | None = None
 
 
-def start_job(services: Services, job_id: int) -> list[int]:
-    """Mark the job running, split it into chunks; return the chunks still to apply."""
+@dataclass(frozen=True)
+class Start:
+    """What a job's start leaves to do: the chunks to send (the first to apply at once), and
+    the queue they go to."""
+
+    chunks: list[int]
+    queue: str
+
+
+def start_job(services: Services, job_id: int) -> Start:
+    """Mark the job running, split it into chunks; return the chunks to send now.
+
+    A request's job sends every chunk not applied yet; a bulk job (whose chunks its upload
+    made) those in flight, topped up to its window. A start delivered again sends them again.
+    """
+    config = services.config
     with services.db.transaction() as conn:
         job = jobs.mark_running(conn, job_id)
         if job is None or job.status != "running":
             log.info("job %s not started: %s", job_id, job.status if job else "unknown")
-            return []
-        pending, done = jobs.split_into_chunks(conn, job_id, job.total_count,
-                                               services.config.CHUNK_SIZE)
+            return Start([], config.CELERY_QUEUE)
+        pending, done = jobs.split_into_chunks(conn, job_id, job.total_count, config.CHUNK_SIZE)
+        if job.bulk and pending:
+            pending = jobs.chunks_to_send(conn, job_id, config.BULK_CHUNKS_IN_FLIGHT)
     if len(pending) + len(done) > 1:  # live counters only for several chunks (apply_chunk)
         _rebuild_progress(services, job_id, done)
     if not pending:
         finish_job(services, job_id)
-    return pending
+    return Start(pending, queue.job_queue(config, job.bulk))
 
 
 def apply_chunk(services: Services, job_id: int, chunk_no: int, *,
@@ -81,6 +104,7 @@ def apply_chunk(services: Services, job_id: int, chunk_no: int, *,
     """
     started = time.perf_counter()
     completion = None  # what _complete answered, if the job completed in this transaction
+    next_chunks: list[int] = []  # a bulk job's chunks claimed to keep its window full
     with services.db.transaction() as conn:
         job = jobs.get_job(conn, job_id, lock="FOR SHARE")
         if job is None or job.status != "running":
@@ -96,21 +120,23 @@ def apply_chunk(services: Services, job_id: int, chunk_no: int, *,
         else:
             operation = get_operation(job.operation)
             apply = APPLY[job.operation]
-            stored = jobs.stored_records(conn, job_id)
-            records = orjson.loads(stored)
+            stored, records, base = _chunk_records(conn, job, chunk, operation)
             if give_up_because is None:
                 context = ChunkContext(job.tenant_id, job_id, services.config)
                 # One search of the stored bytes spares each record its own text check.
                 with text_known_storable(storable_json(stored)):
                     successful, failed = evaluate_chunk(operation, apply, conn, context, records,
-                                                        chunk.first_index, chunk.record_count)
+                                                        chunk.first_index, chunk.record_count,
+                                                        base=base)
             else:
                 successful = []
-                failed = _entries(records, operation.key_field, [
+                failed = _entries(records, base, operation.key_field, [
                     Outcome.failed(index, UNEXPECTED, give_up_because)
                     for index in range(chunk.first_index, chunk.first_index + chunk.record_count)])
             jobs.complete_chunk(conn, job_id, chunk_no, successful, failed)
             report = ChunkReport(True, len(successful), len(failed))
+            if job.bulk:
+                next_chunks = jobs.claim_unsent_chunks(conn, job_id, 1)
             if whole_job:
                 # The job's only chunk: no other chunk can commit concurrently, so the job
                 # completes in the chunk's own transaction, one commit (and one WAL flush)
@@ -124,11 +150,34 @@ def apply_chunk(services: Services, job_id: int, chunk_no: int, *,
     # none to show, so it goes without them (GET sums its chunks), three Redis calls fewer.
     if not whole_job:
         _count_chunk(services, job_id, chunk_no, report)
+    if next_chunks:
+        _send_quietly(services, job_id, next_chunks)
     if completion is not None:
         _after_completion(services, job_id, completion, live_counters=False)
     else:  # a chunk of several, or a redelivery: the last chunk's commit completes the job
         finish_job(services, job_id, live_counters=not whole_job)
     return report
+
+
+def _chunk_records(conn: psycopg.Connection, job: jobs.Job, chunk: jobs.ChunkRange,
+                   operation: Operation) -> tuple[bytes, list[Any], int]:
+    """Return the stored bytes that hold a chunk's records, the records, and the index of
+    the first of them: a request's whole array (from 0), or a bulk chunk's block."""
+    if chunk.part_no is None:
+        stored = jobs.stored_records(conn, job.id)
+        return stored, orjson.loads(stored), 0
+    block = uploads.read_block(conn, job.id, chunk.part_no, chunk.block_no)
+    return block.lines, block_records(block, operation.schema), chunk.first_index
+
+
+def _send_quietly(services: Services, job_id: int, chunk_nos: list[int]) -> None:
+    """Send a bulk job's next chunks; if the broker is away, the sweeper sends them later."""
+    try:
+        queue.enqueue_chunks(services.celery, job_id, chunk_nos,
+                             queue=services.config.BULK_QUEUE)
+    except Exception as error:  # noqa: BLE001 - marked sent: the sweeper resends what is lost
+        log.warning("next chunks %s of job %s not sent (the sweeper will): %s", chunk_nos,
+                    job_id, error)
 
 
 def finish_job(services: Services, job_id: int, *, live_counters: bool = True) -> bool:
@@ -172,16 +221,23 @@ def fail_job(services: Services, job_id: int, message: str) -> None:
 
 
 def evaluate_chunk(operation: Operation, apply: ApplyChunk, conn: psycopg.Connection,
-                   context: ChunkContext, records: list[Any], first: int, count: int
-                   ) -> tuple[list[dict], list[dict]]:
-    """Validate and apply records [first, first+count); return (successful, failed) entries."""
+                   context: ChunkContext, records: list[Any], first: int, count: int, *,
+                   base: int = 0) -> tuple[list[dict], list[dict]]:
+    """Validate and apply records [first, first+count); return (successful, failed) entries.
+
+    ``records`` are the request's (``base`` 0) or a bulk chunk's (``base``, the index of its
+    first record); a unique value is looked for again among them only.
+    """
     unique = operation.unique_field
-    first_seen = _first_index_of_each(records, unique) if unique else {}
+    first_seen = _first_index_of_each(records, unique, base) if unique else {}
     load = operation.load
     valid: list[ValidRecord] = []
     failures: list[Outcome] = []
     for index in range(first, first + count):
-        record = records[index]
+        record = records[index - base]
+        if type(record) is Unreadable:
+            failures.append(Outcome.failed(index, INVALID_PAYLOAD, record.reason))
+            continue
         # A record repeating an earlier one's unique value (in any chunk of the request).
         duplicate_of = first_seen.get(_unique_value(record, unique), index) if unique else index
         if duplicate_of != index:
@@ -200,28 +256,28 @@ def evaluate_chunk(operation: Operation, apply: ApplyChunk, conn: psycopg.Connec
     successful = []
     for outcome in applied:
         if outcome.ok:
-            entry = _entry(records, key, outcome, "message")
+            entry = _entry(records, base, key, outcome, "message")
             if outcome.details:  # (a balance, the points applied) after the seed's three fields
                 entry.update(outcome.details)
             successful.append(entry)
         else:
             failures.append(outcome)
     failures.sort(key=_INDEX)
-    return successful, _entries(records, key, failures)
+    return successful, _entries(records, base, key, failures)
 
 
 _INDEX = itemgetter(0)  # an Outcome's index
 
 
-def _entry(records: list[Any], key: str, outcome: Outcome, label: str) -> dict:
+def _entry(records: list[Any], base: int, key: str, outcome: Outcome, label: str) -> dict:
     """Return the status body's entry for one outcome, its message under ``label``."""
-    return {key: _key_of(records[outcome.index], key), "index": outcome.index,
+    return {key: record_key(records[outcome.index - base], key), "index": outcome.index,
             label: outcome.message}
 
 
-def _entries(records: list[Any], key: str, failures: list[Outcome]) -> list[dict]:
+def _entries(records: list[Any], base: int, key: str, failures: list[Outcome]) -> list[dict]:
     """Return the status body's ``failed`` entries for these outcomes, with their codes."""
-    return [{**_entry(records, key, o, "error"), "code": o.code.code} for o in failures]
+    return [{**_entry(records, base, key, o, "error"), "code": o.code.code} for o in failures]
 
 
 _REQUIRED = fields.Field.default_error_messages["required"]
@@ -268,9 +324,9 @@ def _apply_error_message(error: Exception) -> str:
     return "record: Could not be applied because of an internal error; it has been logged."
 
 
-def _first_index_of_each(records: list[Any], field: str) -> dict[str, int]:
+def _first_index_of_each(records: list[Any], field: str, base: int) -> dict[str, int]:
     first: dict[str, int] = {}
-    for index, record in enumerate(records):
+    for index, record in enumerate(records, start=base):
         value = _unique_value(record, field)
         if value is not None:
             first.setdefault(value, index)
@@ -281,14 +337,6 @@ def _unique_value(record: Any, field: str) -> str | None:
     """Return the record's text under ``field``, what duplicates are told apart by; else None."""
     value = record.get(field) if type(record) is dict else None
     return value if type(value) is str else None
-
-
-def _key_of(record: Any, key: str) -> Any:
-    value = record.get(key) if type(record) is dict else None
-    # Report only what identifies the record; a huge or nested value is not an id.
-    if type(value) is str:
-        return value if len(value) <= 256 else None
-    return value if isinstance(value, (str, int)) and len(str(value)) <= 256 else None
 
 
 def _count_chunk(services: Services, job_id: int, chunk_no: int, report: ChunkReport) -> None:

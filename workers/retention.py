@@ -5,7 +5,9 @@ outcomes. What stays is the job's row: status, counts and timestamps, so a GET s
 answers how the job went, and says that its per-record results were purged.
 
 The same run deletes Idempotency-Keys past IDEMPOTENCY_KEY_TTL_HOURS: lookups already treat
-them as unused, so deleting them here keeps that work out of every submit's transaction.
+them as unused, so deleting them here keeps that work out of every submit's transaction. And
+it discards multi-part uploads left open past BULK_UPLOAD_EXPIRY_HOURS: their parts would
+otherwise take space for ever, and each counts against its tenant's BULK_MAX_ACTIVE_JOBS.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 import psycopg
 
 from app.services import Services
-from app.store import idempotency, jobs
+from app.store import idempotency, jobs, uploads
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,16 @@ def purge_expired_keys(services: Services) -> int:
     if purged:
         log.info("retention: deleted %d Idempotency-Keys older than %d hours", purged, hours)
     return purged
+
+
+def discard_expired_uploads(services: Services) -> int:
+    """Discard every upload left open past BULK_UPLOAD_EXPIRY_HOURS; return how many."""
+    hours = services.config.BULK_UPLOAD_EXPIRY_HOURS
+    discarded = _in_batches(services,
+                            lambda conn: len(uploads.discard_expired(conn, hours, BATCH)))
+    if discarded:
+        log.info("retention: discarded %d uploads left open over %d hours", discarded, hours)
+    return discarded
 
 
 def _in_batches(services: Services, purge_batch: Callable[[psycopg.Connection], int]) -> int:

@@ -4,7 +4,9 @@ Broker messages can vanish (Redis flushed or restarted without persistence, a wo
 killed while holding one, the broker down when a job was submitted). PostgreSQL still
 knows every unfinished job, so Celery beat runs ``sweep`` every ``SWEEP_INTERVAL_SECONDS``:
 a job with no progress for ``STALLED_AFTER_SECONDS`` gets its start message again if it
-is queued, or one message per chunk not yet applied if it is running. Sending too much is
+is queued, or one message per chunk sent and not yet applied if it is running (a bulk job's
+window, topped up if it is empty: what the last chunks applied claimed may never have been
+sent). Both go to the job's own queue (``BULK_QUEUE`` for a bulk job). Sending too much is
 harmless (a chunk is applied once, however often it is delivered); sending nothing would
 leave the job hanging. Completion webhooks whose message was lost before their first
 attempt are sent again too (``webhooks.resend_forgotten``).
@@ -36,17 +38,20 @@ class SweepReport:
 
 def sweep(services: Services, *, limit: int = 100) -> SweepReport:
     """Re-enqueue the work of up to ``limit`` stalled jobs; return what was sent."""
+    config = services.config
     with services.db.transaction() as conn:
-        stalled = jobs.claim_stalled_jobs(conn, services.config.STALLED_AFTER_SECONDS, limit)
-        pending = {job_id: jobs.pending_chunks(conn, job_id)
-                   for job_id, status in stalled if status == "running"}
+        stalled = jobs.claim_stalled_jobs(conn, config.STALLED_AFTER_SECONDS, limit)
+        pending = {job_id: jobs.chunks_to_send(conn, job_id,
+                                               config.BULK_CHUNKS_IN_FLIGHT if bulk else 0)
+                   for job_id, status, bulk in stalled if status == "running"}
     report = SweepReport()
-    for job_id, status in stalled:
+    for job_id, status, bulk in stalled:
+        job_queue = queue.job_queue(config, bulk)
         if status == "queued":
-            if queue.enqueue_job(services.celery, job_id):
+            if queue.enqueue_job(services.celery, job_id, queue=job_queue):
                 report.jobs_started.append(job_id)
         elif pending[job_id]:
-            queue.enqueue_chunks(services.celery, job_id, pending[job_id])
+            queue.enqueue_chunks(services.celery, job_id, pending[job_id], queue=job_queue)
             report.chunks_sent[job_id] = pending[job_id]
         elif engine.finish_job(services, job_id):
             # Every chunk was applied but the worker died before completing the job.

@@ -66,15 +66,15 @@ def run_job(self: Task, job_id: int) -> None:
     try:
         if not attempts.start_within_budget(services, job_id):
             return
-        pending = engine.start_job(services, job_id)
+        start = engine.start_job(services, job_id)
     except engine.TRANSIENT_ERRORS as error:
         raise _retry(self, error) from error
-    if pending:
-        enqueue_chunks(self.app, job_id, pending[1:])
-        _apply_first_chunk(self, services, job_id, pending[0])
+    if start.chunks:
+        enqueue_chunks(self.app, job_id, start.chunks[1:], queue=start.queue)
+        _apply_first_chunk(self, services, job_id, start.chunks[0], start.queue)
 
 
-def _apply_first_chunk(task: Task, services, job_id: int, chunk_no: int) -> None:
+def _apply_first_chunk(task: Task, services, job_id: int, chunk_no: int, queue: str) -> None:
     """Apply a chunk in ``task``; if that fails, hand it to a task of its own to retry.
 
     The attempt is counted either way (``attempts.run_chunk``), so a chunk that kills
@@ -86,7 +86,7 @@ def _apply_first_chunk(task: Task, services, job_id: int, chunk_no: int) -> None
     except Exception as error:  # noqa: BLE001 - retried as any chunk is, with backoff
         log.warning("chunk %s of job %s goes to a task of its own to be retried: %s",
                     chunk_no, job_id, error)
-        enqueue_chunks(task.app, job_id, [chunk_no], countdown=_backoff(0))
+        enqueue_chunks(task.app, job_id, [chunk_no], queue=queue, countdown=_backoff(0))
 
 
 @shared_task(name=PROCESS_CHUNK, bind=True, acks_late=True, **CHUNK_TIME_LIMITS)
@@ -139,7 +139,9 @@ def deliver_callback(self: Task, job_id: int) -> None:
 
 @shared_task(name=PURGE_RESULTS, acks_late=True, soft_time_limit=600, time_limit=660)
 def purge_results() -> None:
-    """Purge old jobs' per-record results and expired Idempotency-Keys (run by beat)."""
+    """Purge old jobs' per-record results, expired Idempotency-Keys and uploads left open
+    (run by beat)."""
     services = current_services()
     retention.purge_results(services)
     retention.purge_expired_keys(services)
+    retention.discard_expired_uploads(services)

@@ -3,32 +3,56 @@
 ``status_body``: the tutorial's body (``GET /batch/{jobId}``), Gameball's fields plus ``jobId``
 and ``finishedAt``. ``batch_status_body``: the published document's
 (``GET /batches/{batchId}/status``), derived from the first, so both always agree.
+
+A job of more records than one request may hold (a bulk job) does not list its outcomes in
+its body, which a status poll would then rebuild from millions of entries: its ``response``
+is null and ``resultFiles`` names where its outcomes are, in index order, as JSON pages or
+NDJSON and CSV files (``app.web.routes.results``).
 """
 
 from __future__ import annotations
 
 from itertools import chain
 
-from app.store.jobs import DoneChunk, Job, iso
+from app.store.jobs import OPEN, DoneChunk, Job, iso
+
+# Where a job's outcomes are, side by side (the results blueprint's paths).
+RESULTS_PATH = "/api/v4.0/integrations/batch/{job_id}/{side}"
+RESULT_SIDES = ("successful", "failed", "unprocessed")
+
+
+def outcomes_inline(job: Job, inline_max: int) -> bool:
+    """Tell whether the job's status body lists its outcomes: at most ``inline_max`` records."""
+    return job.total_count <= inline_max and job.status != OPEN
 
 
 def status_body(job: Job, title: str, chunks: list[DoneChunk],
-                live_counts: tuple[int, int] | None = None) -> dict:
+                live_counts: tuple[int, int] | None = None, *, inline_max: int) -> dict:
     """Return the status body of ``job`` from its committed chunks.
 
     While the job runs, its counts are the live ones from Redis when given, else the sums
-    of its committed chunks; once it ended, they are the figures persisted with it.
+    of its committed chunks; once it ended, they are the figures persisted with it. The
+    outcomes are listed for a job of at most ``inline_max`` records, else linked to.
     """
     if job.status == "running" and live_counts is None:
         live_counts = (sum(c.finished_count for c in chunks), sum(c.error_count for c in chunks))
     response = None
+    extra = {}
+    inline = outcomes_inline(job, inline_max)
     # Retention removed a purged job's outcomes: ``resultsPurgedAt`` says so, not empty lists.
-    if job.results_purged_at is None and (job.status != "queued" or chunks):
+    if inline and job.results_purged_at is None and (job.status != "queued" or chunks):
         response = {
             "successful": list(chain.from_iterable(c.successful or () for c in chunks)),
             "failed": list(chain.from_iterable(c.failed or () for c in chunks)),
         }
-    return _fields(job, title, live_counts, {"response": response})
+    elif not inline and job.status != OPEN:
+        extra["resultFiles"] = result_files(job.id)
+    return _fields(job, title, live_counts, {"response": response, **extra})
+
+
+def result_files(job_id: int) -> dict[str, str]:
+    """Return the paths of the job's outcomes, by side."""
+    return {side: RESULTS_PATH.format(job_id=job_id, side=side) for side in RESULT_SIDES}
 
 
 def job_summary(job: Job, title: str, live_counts: tuple[int, int] | None = None) -> dict:
@@ -66,23 +90,25 @@ def _fields(job: Job, title: str, live_counts: tuple[int, int] | None,
     return body
 
 
-# The document knows four states; a stopped job is a completed one there, with ``stopped``.
-DOCUMENT_STATUS = {"queued": "pending", "running": "processing", "completed": "completed",
-                   "failed": "failed", "stopped": "completed"}
+# The document knows four states; a stopped job is a completed one there, with ``stopped``,
+# and an open upload is pending (its records are not all in).
+DOCUMENT_STATUS = {OPEN: "pending", "queued": "pending", "running": "processing",
+                   "completed": "completed", "failed": "failed", "stopped": "completed"}
 
 
 def batch_status_body(job: Job, title: str, chunks: list[DoneChunk],
-                      live_counts: tuple[int, int] | None = None) -> dict:
+                      live_counts: tuple[int, int] | None = None, *, inline_max: int) -> dict:
     """Return the published document's status body of ``job``: ``batchId`` (a string, as the
     document types it), the mapped ``status``, ``progress`` (0 to 100, 100 only once every
-    record has its outcome), the item counts, and the outcomes as ``results`` and ``errors``."""
-    body = status_body(job, title, chunks, live_counts)
+    record has its outcome), the item counts, and the outcomes as ``results`` and ``errors``
+    (a bulk job's are linked to in ``resultFiles``, as in the tutorial's body)."""
+    body = status_body(job, title, chunks, live_counts, inline_max=inline_max)
     processed = body["finishedCount"] + body["errorCount"]
     response = body["response"] or {}
     shaped = {
         "batchId": str(job.id),
         "status": DOCUMENT_STATUS[job.status],
-        "progress": processed * 100 // job.total_count,
+        "progress": processed * 100 // job.total_count if job.total_count else 0,
         "totalItems": job.total_count,
         "processedItems": processed,
         "failedItems": body["errorCount"],
@@ -91,4 +117,6 @@ def batch_status_body(job: Job, title: str, chunks: list[DoneChunk],
     }
     if job.status == "stopped":
         shaped["stopped"] = True
+    if "resultFiles" in body:
+        shaped["resultFiles"] = body["resultFiles"]
     return shaped

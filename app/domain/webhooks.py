@@ -23,7 +23,7 @@ import psycopg
 import redis
 
 from app.catalogue import title_of
-from app.domain.status import status_body
+from app.domain.status import outcomes_inline, status_body
 from app.domain.webhook_targets import TargetRefused, post, resolve_target
 from app.messaging import queue
 from app.services import Services
@@ -120,7 +120,8 @@ def deliver(services: Services, job_id: int) -> bool:
         if callback is None or callback.delivered_at is not None or job is None \
                 or job.status not in jobs.FINISHED:
             return False
-        chunks = jobs.done_chunks(conn, job_id)
+        inline_max = services.config.MAX_RECORDS_PER_REQUEST
+        chunks = jobs.done_chunks(conn, job_id) if outcomes_inline(job, inline_max) else []
     try:
         target = resolve_target(callback.url, allowed=services.config.WEBHOOK_ALLOW_NETWORKS)
     except TargetRefused as refused:
@@ -128,7 +129,8 @@ def deliver(services: Services, job_id: int) -> bool:
         log.warning("webhook of job %s refused: %s", job_id, refused)
         _record_attempt(services, job_id, f"refused: {refused}"[:500])
         return False
-    body = orjson.dumps(status_body(job, title_of(job.operation), chunks))
+    body = orjson.dumps(status_body(job, title_of(job.operation), chunks,
+                                    inline_max=inline_max))
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
                SIGNATURE_HEADER: sign(body, signing_key(callback.signing_key_digest), int(time.time()))}
     error = None

@@ -58,10 +58,13 @@ def celery_settings(config: Config) -> dict:
         "task_serializer": "json",
         "accept_content": ["json"],
         "task_default_queue": config.CELERY_QUEUE,
-        # A worker started without -Q consumes every queue listed here; webhooks have
-        # their own, so `celery worker -Q callbacks` can serve them apart.
-        "task_queues": [Queue(name) for name in dict.fromkeys((config.CELERY_QUEUE,
-                                                               config.WEBHOOK_QUEUE))],
+        # A worker started without -Q consumes every queue listed here, taking from them in
+        # turn (kombu rotates the queues it polls after each message): interactive jobs,
+        # bulk chunks, webhooks. Bulk chunks have their own queue so that a job submitted
+        # meanwhile waits for one chunk, not for a bulk job's thousands; webhooks have
+        # theirs, so `celery worker -Q callbacks` can serve them apart.
+        "task_queues": [Queue(name) for name in dict.fromkeys((
+            config.CELERY_QUEUE, config.BULK_QUEUE, config.WEBHOOK_QUEUE))],
         "task_routes": {DELIVER_CALLBACK: {"queue": config.WEBHOOK_QUEUE}},
         # A message is acknowledged only once its chunk is committed, and given back
         # when the process running it dies: chunks are idempotent, loss is not.

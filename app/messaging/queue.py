@@ -14,6 +14,8 @@ from celery import Celery
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
+from app.config import Config
+
 log = logging.getLogger(__name__)
 
 RUN_JOB = "batch.run_job"
@@ -50,11 +52,12 @@ def _number(text: str) -> int | str:
     return int(text) if text.isdigit() else text
 
 
-def enqueue_job(celery: Celery, job_id: int) -> bool:
-    """Send the job's start message; return False if the broker could not take it."""
+def enqueue_job(celery: Celery, job_id: int, *, queue: str | None = None) -> bool:
+    """Send the job's start message (to ``queue``, else the default one); return False if
+    the broker could not take it."""
     try:
         celery.send_task(RUN_JOB, args=[job_id], task_id=job_task_id(job_id),
-                         retry_policy=_PUBLISH_RETRY)
+                         retry_policy=_PUBLISH_RETRY, queue=queue)
         return True
     except (BrokerError, RedisError, OSError) as error:
         log.warning("job %s committed but not enqueued (the sweeper will): %s", job_id, error)
@@ -62,11 +65,17 @@ def enqueue_job(celery: Celery, job_id: int) -> bool:
 
 
 def enqueue_chunks(celery: Celery, job_id: int, chunk_nos: Iterable[int], *,
-                   countdown: float | None = None) -> None:
-    """Send one message per chunk (to run ``countdown`` seconds from now, if given)."""
+                   queue: str | None = None, countdown: float | None = None) -> None:
+    """Send one message per chunk, to ``queue`` (else the default one), to run ``countdown``
+    seconds from now if given."""
     for chunk_no in chunk_nos:
-        celery.send_task(PROCESS_CHUNK, args=[job_id, chunk_no],
+        celery.send_task(PROCESS_CHUNK, args=[job_id, chunk_no], queue=queue,
                          task_id=chunk_task_id(job_id, chunk_no), countdown=countdown)
+
+
+def job_queue(config: Config, bulk: bool) -> str:
+    """Return the queue a job's start and chunks go to: bulk jobs have one of their own."""
+    return config.BULK_QUEUE if bulk else config.CELERY_QUEUE
 
 
 def enqueue_callback(celery: Celery, job_id: int) -> bool:
@@ -79,9 +88,10 @@ def enqueue_callback(celery: Celery, job_id: int) -> bool:
         return False
 
 
-def revoke_job(celery: Celery, job_id: int, chunk_count: int) -> None:
-    """Ask the workers to drop the job's queued messages (an optimisation: chunks check)."""
-    ids = [job_task_id(job_id)] + [chunk_task_id(job_id, n) for n in range(chunk_count)]
+def revoke_job(celery: Celery, job_id: int, chunk_nos: Iterable[int]) -> None:
+    """Ask the workers to drop the job's start and these chunks' messages, those it sent and
+    did not see applied (an optimisation: chunks check their job before applying)."""
+    ids = [job_task_id(job_id)] + [chunk_task_id(job_id, n) for n in chunk_nos]
     try:
         celery.control.revoke(ids)
     except (BrokerError, RedisError, OSError) as error:

@@ -15,9 +15,15 @@ transaction is the job's only one (two of them holding FOR SHARE and both upgrad
 deadlock; a duplicate delivery of that chunk skips it instead of waiting). Otherwise the
 job's figures are summed from its chunks.
 
-Records are stored as the JSON array the request sent (see app/web/batch_body.py), outcomes as
-the JSON bytes orjson writes; both as ``bytea``, read back in binary: PostgreSQL keeps them
-without parsing them (see migration 0007).
+Records are stored as the JSON array the request sent (see app/web/batch_body.py), or, for a
+bulk job, as the blocks of raw lines its upload was cut into (``app.store.uploads``: a bulk
+job's chunk is one block); outcomes as the JSON bytes orjson writes; all as ``bytea``, read
+back in binary: PostgreSQL keeps them without parsing them (see migration 0007).
+
+A chunk row's ``sent_at`` says its message went out. A request's job sends all its chunks
+when it starts; a bulk job keeps a window of them in flight, sending the next as one is
+applied (``claim_unsent_chunks``), so that the bulk jobs in the queue take turns. What the
+sweeper and a stop look at is the chunks sent and not applied (``in_flight_chunks``).
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from psycopg.rows import class_row, kwargs_row
 from psycopg.types.numeric import Int4
 
 UNFINISHED = ("queued", "running")
+# A multi-part upload not closed yet: nothing runs it, and its records have no index yet.
+OPEN = "open"
 FINISHED = ("completed", "failed", "stopped")
 
 # Added to the WHERE of a statement that starts a job: its transaction then commits without
@@ -71,6 +79,8 @@ class Job:
     finished_at: datetime | None
     # Set once retention purged the per-record results; the figures above stay.
     results_purged_at: datetime | None = None
+    # Uploaded as NDJSON or CSV (app.store.uploads), not sent as a JSON request.
+    bulk: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,11 +113,13 @@ class Records:
 
 @dataclass(frozen=True)
 class ChunkRange:
-    """Which records a chunk covers."""
+    """Which records a chunk covers, and for a bulk job the block that holds them."""
 
     chunk_no: int
     first_index: int
     record_count: int
+    part_no: int | None = None
+    block_no: int | None = None
 
 
 def select_list(names: Iterable[str], table: str | None = None, alias_prefix: str = ""
@@ -128,7 +140,7 @@ _JOB_COLUMNS = select_list(JOB_FIELDS)
 _OUTCOME_FIELDS = ("successful", "failed")
 DONE_CHUNK_FIELDS = ("chunk_no", "finished_count", "error_count", *_OUTCOME_FIELDS)
 
-Lock = Literal["FOR UPDATE", "FOR SHARE"]
+Lock = Literal["FOR UPDATE", "FOR SHARE", "FOR UPDATE NOWAIT"]
 
 
 def done_chunk(chunk_no: int, finished_count: int, error_count: int,
@@ -151,19 +163,20 @@ def create_job(conn: psycopg.Connection, tenant_id: int, operation: str,
 
 def store_job(conn: psycopg.Connection, tenant_id: int, operation: str, records: Records) -> int:
     """Store a queued job with its records, as they are given (commit is the caller's)."""
-    job_id = _insert_job_row(conn, tenant_id, operation, records.count)
+    job_id = insert_job_row(conn, tenant_id, operation, records.count)
     conn.execute("INSERT INTO batch_job_records (job_id, records) VALUES (%s, %b)",
                  (job_id, records.json))
     return job_id
 
 
-def _insert_job_row(conn: psycopg.Connection, tenant_id: int, operation: str, total: int) -> int:
-    """Insert a queued job under a new random id, drawing again on the rare collision."""
+def insert_job_row(conn: psycopg.Connection, tenant_id: int, operation: str, total: int, *,
+                   status: str = "queued", bulk: bool = False) -> int:
+    """Insert a job under a new random id, drawing again on the rare collision."""
     for _ in range(_ID_DRAWS):
         row = conn.execute(
-            "INSERT INTO batch_jobs (id, tenant_id, operation, total_count)"
-            " VALUES (%s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
-            (new_job_id(), tenant_id, operation, total)).fetchone()
+            "INSERT INTO batch_jobs (id, tenant_id, operation, total_count, status, bulk)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
+            (new_job_id(), tenant_id, operation, total, status, bulk)).fetchone()
         if row is not None:
             return row[0]
     raise RuntimeError(f"{_ID_DRAWS} random job ids in a row were taken")
@@ -227,8 +240,8 @@ def split_into_chunks(conn: psycopg.Connection, job_id: int, total: int, chunk_s
     """
     rows = conn.execute(
         "WITH created AS ("
-        " INSERT INTO batch_chunks (job_id, chunk_no, first_index, record_count)"
-        " SELECT %(job)s, n, n * %(size)s, least(%(size)s, %(total)s - n * %(size)s)"
+        " INSERT INTO batch_chunks (job_id, chunk_no, first_index, record_count, sent_at)"
+        " SELECT %(job)s, n, n * %(size)s, least(%(size)s, %(total)s - n * %(size)s), now()"
         " FROM generate_series(0, (%(total)s - 1) / %(size)s) AS n"
         " WHERE %(total)s > 0 AND NOT EXISTS (SELECT 1 FROM batch_chunks WHERE job_id = %(job)s)"
         " ON CONFLICT DO NOTHING"
@@ -244,17 +257,40 @@ def split_into_chunks(conn: psycopg.Connection, job_id: int, total: int, chunk_s
     return pending, done
 
 
-def pending_chunks(conn: psycopg.Connection, job_id: int) -> list[int]:
-    """Return the numbers of the job's chunks not yet applied."""
+def in_flight_chunks(conn: psycopg.Connection, job_id: int) -> list[int]:
+    """Return the numbers of the job's chunks sent and not yet applied, in order."""
     rows = conn.execute("SELECT chunk_no FROM batch_chunks WHERE job_id = %s AND done_at IS NULL"
-                        " ORDER BY chunk_no", (job_id,)).fetchall()
+                        " AND sent_at IS NOT NULL ORDER BY chunk_no", (job_id,)).fetchall()
     return [row[0] for row in rows]
 
 
-def chunk_count(conn: psycopg.Connection, job_id: int) -> int:
-    """Return how many chunks the job was split into (0 before it started)."""
-    return conn.execute("SELECT count(*) FROM batch_chunks WHERE job_id = %s",
-                        (job_id,)).fetchone()[0]
+def claim_unsent_chunks(conn: psycopg.Connection, job_id: int, count: int) -> list[int]:
+    """Mark up to ``count`` of the job's chunks not sent yet as sent; return them, in order.
+
+    The caller sends them once its transaction committed. Rows another transaction is
+    claiming are passed over (``SKIP LOCKED``): two chunks committing at once each claim a
+    chunk of their own.
+    """
+    if count <= 0:
+        return []
+    rows = conn.execute(
+        "UPDATE batch_chunks SET sent_at = now() WHERE (job_id, chunk_no) IN ("
+        " SELECT job_id, chunk_no FROM batch_chunks"
+        " WHERE job_id = %s AND done_at IS NULL AND sent_at IS NULL"
+        " ORDER BY chunk_no LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING chunk_no",
+        (job_id, count)).fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def chunks_to_send(conn: psycopg.Connection, job_id: int, window: int) -> list[int]:
+    """Return the job's chunks in flight, topped up to ``window`` with chunks not sent yet.
+
+    What a job's (re)start and the sweeper send: every chunk sent and not applied (its
+    message may be lost), and as many more as the window has room for. A request's job has
+    every chunk sent from the start; a window of 0 claims none.
+    """
+    in_flight = in_flight_chunks(conn, job_id)
+    return sorted(in_flight + claim_unsent_chunks(conn, job_id, window - len(in_flight)))
 
 
 def lock_chunk(conn: psycopg.Connection, job_id: int, chunk_no: int
@@ -265,15 +301,16 @@ def lock_chunk(conn: psycopg.Connection, job_id: int, chunk_no: int
     and this one, not waiting, holds its job's share lock no longer than it takes to see.
     """
     row = conn.execute(
-        "SELECT first_index, record_count, done_at IS NOT NULL, finished_count, error_count"
+        "SELECT first_index, record_count, part_no, block_no, done_at IS NOT NULL,"
+        " finished_count, error_count"
         " FROM batch_chunks WHERE job_id = %s AND chunk_no = %s FOR UPDATE SKIP LOCKED",
         (job_id, chunk_no),
     ).fetchone()
     if row is None:
         return None
-    first, count, done, finished, errors = row
+    first, count, part_no, block_no, done, finished, errors = row
     done_chunk = DoneChunk(chunk_no, finished, errors, None, None) if done else None
-    return ChunkRange(chunk_no, first, count), done_chunk
+    return ChunkRange(chunk_no, first, count, part_no, block_no), done_chunk
 
 
 def stored_records(conn: psycopg.Connection, job_id: int) -> bytes:
@@ -347,12 +384,13 @@ class StopResult:
 
 
 def stop_job(conn: psycopg.Connection, tenant_id: int | None, job_id: int, *,
-             with_chunks: bool = False) -> StopResult:
+             chunks_up_to: int = 0) -> StopResult:
     """Stop an unfinished job (of ``tenant_id``, or any); its counts are final once committed.
 
     ``FOR UPDATE`` waits for chunks being applied now; chunks that start later see the
     job stopped. A stopped job answers as it is; a completed or failed one is refused.
-    With ``with_chunks``, the job's applied chunks are read too, under the same lock.
+    The applied chunks of a job of at most ``chunks_up_to`` records are read too, with
+    their outcomes, under the same lock (a larger job's outcomes are its result files').
     """
     job = get_job(conn, job_id, tenant_id=tenant_id, lock="FOR UPDATE")
     if job is None:
@@ -366,12 +404,13 @@ def stop_job(conn: psycopg.Connection, tenant_id: int | None, job_id: int, *,
             (job_id,),
         )
         job = get_job(conn, job_id)
+    with_chunks = job.total_count <= chunks_up_to
     return StopResult(job, chunks=done_chunks(conn, job_id) if with_chunks else [])
 
 
 def claim_stalled_jobs(conn: psycopg.Connection, older_than_seconds: int, limit: int = 100
-                       ) -> list[tuple[int, str]]:
-    """Stamp and return (job id, status) of unfinished jobs with no progress for that long.
+                       ) -> list[tuple[int, str, bool]]:
+    """Stamp and return (job id, status, bulk) of unfinished jobs with no progress for that long.
 
     Progress is the job's creation, start, last sweep, or any chunk attempted or applied.
     Stamping ``swept_at`` makes the next sweep wait a whole period before sending the same
@@ -387,17 +426,18 @@ def claim_stalled_jobs(conn: psycopg.Connection, older_than_seconds: int, limit:
         "    WHERE c.job_id = j.id))"
         "   < now() - make_interval(secs => %s)"
         " ORDER BY j.created_at LIMIT %s FOR NO KEY UPDATE SKIP LOCKED)"
-        " RETURNING id, status",
+        " RETURNING id, status, bulk",
         (older_than_seconds, limit),
     ).fetchall()
-    return [(row[0], row[1]) for row in rows]
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def purge_results(conn: psycopg.Connection, older_than_days: int, limit: int) -> list[int]:
     """Delete the per-record results of up to ``limit`` jobs finished that long ago.
 
     The job row (status, counts, timestamps) stays, stamped ``results_purged_at``; its
-    records as submitted and its chunks (which hold the outcomes) go. Return the jobs' ids.
+    records as submitted (or uploaded) and its chunks (which hold the outcomes) go. Return
+    the jobs' ids.
     """
     rows = conn.execute(
         "UPDATE batch_jobs SET results_purged_at = now() WHERE id IN ("
@@ -411,6 +451,7 @@ def purge_results(conn: psycopg.Connection, older_than_days: int, limit: int) ->
     if ids:
         conn.execute("DELETE FROM batch_chunks WHERE job_id = ANY(%s)", (ids,))
         conn.execute("DELETE FROM batch_job_records WHERE job_id = ANY(%s)", (ids,))
+        conn.execute("DELETE FROM batch_parts WHERE job_id = ANY(%s)", (ids,))
     return ids
 
 

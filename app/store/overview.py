@@ -10,9 +10,9 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import class_row
 
-from app.store.jobs import FINISHED, UNFINISHED
+from app.store.jobs import FINISHED, OPEN, UNFINISHED
 
-STATUSES = (*UNFINISHED, *FINISHED)
+STATUSES = (OPEN, *UNFINISHED, *FINISHED)
 UNFINISHED_SHOWN = 100
 RECENT_SHOWN = 50
 

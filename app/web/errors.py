@@ -18,7 +18,15 @@ from flask import Flask, Response, g, has_request_context, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from app.error_codes import INVALID_PAYLOAD, UNAVAILABLE, UNEXPECTED, ErrorCode, for_status
+from app.domain.stopping import UploadBusy
+from app.error_codes import (
+    INVALID_PAYLOAD,
+    STATE_CONFLICT,
+    UNAVAILABLE,
+    UNEXPECTED,
+    ErrorCode,
+    for_status,
+)
 from app.web.jsonio import json_response
 
 log = logging.getLogger(__name__)
@@ -87,6 +95,11 @@ def register_error_handlers(app: Flask) -> None:
         if status == 413:
             message = "The request body is larger than this server accepts."
         return error_response(for_status(status), message, headers=headers)
+
+    @app.errorhandler(UploadBusy)
+    def handle_upload_busy(error: UploadBusy) -> Response:
+        return error_response(STATE_CONFLICT, f"A part of upload {error} is being stored; try "
+                                             "again once it is.")
 
     @app.errorhandler(psycopg.OperationalError)
     @app.errorhandler(psycopg_pool.PoolTimeout)

@@ -16,7 +16,7 @@ import psycopg
 import redis
 
 from app.domain import stopping
-from app.error_codes import ALREADY_ENDED, NOT_FOUND
+from app.error_codes import NOT_FOUND, STATE_CONFLICT
 from app.services import Services
 from app.store import jobs
 from app.store.job_view import read_job_view
@@ -81,11 +81,13 @@ def read_own_job(services: Services, raw: str) -> SeenJob:
     # only if the key pair then proves to be the job's tenant's.
     live = _live_counts(services, job_id) if job_id != NO_JOB else None
     with services.db.statement() as conn:
-        view = read_job_view(conn, keys.api_key, keys.secret_key, job_id)
+        view = read_job_view(conn, keys.api_key, keys.secret_key, job_id,
+                             inline_max=services.config.MAX_RECORDS_PER_REQUEST,
+                             sums=live is None)
     accept(view.tenant)
     if view.job is None:
         raise job_not_found(raw)
-    return SeenJob(view.job, view.chunks, live)
+    return SeenJob(view.job, view.chunks, live or view.sums)
 
 
 def stop_own_job(services: Services, raw: str) -> jobs.StopResult:
@@ -93,11 +95,12 @@ def stop_own_job(services: Services, raw: str) -> jobs.StopResult:
     once this returns, no record of it is applied. 404 if none, 409 if it already ended."""
     tenant = authenticate_request(services)
     result = stopping.stop_job(services, resolve_job_id(services, raw), tenant_id=tenant.id,
-                               by=f"tenant {tenant.name}", with_chunks=True)
+                               by=f"tenant {tenant.name}",
+                               chunks_up_to=services.config.MAX_RECORDS_PER_REQUEST)
     if result.job is None:
         raise job_not_found(raw)
     if result.refused:
-        raise ApiError(ALREADY_ENDED, f"Job {raw} is already {result.job.status}; only a "
+        raise ApiError(STATE_CONFLICT, f"Job {raw} is already {result.job.status}; only a "
                                       "queued or running job can be stopped.")
     return result
 

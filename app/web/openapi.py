@@ -54,6 +54,10 @@ class Endpoint:
     # (path parameter, callable(app) -> {value: request schema}): one documented path per
     # value, e.g. POST /batch/customers with the customers' record schema.
     expand: tuple[str, Callable[[Flask], Mapping[str, SchemaRef]]] | None = None
+    # Media types the body may be sent as besides JSON, as text (an NDJSON or CSV upload).
+    request_types: tuple[str, ...] = ()
+    # Media types the 200 answer may be had as besides JSON, as text (by Accept).
+    response_types: tuple[str, ...] = ()
 
 
 # Headers answered by routes, defined once and referred to by name.
@@ -164,9 +168,10 @@ def _operation(endpoint_name: str, path: str, endpoint: Endpoint, request: Schem
                        "description": "Your id for this request (1-64 of A-Z a-z 0-9 . _ : -).",
                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$"}})
     operation["parameters"] = parameters
-    if request is not None:
-        operation["requestBody"] = {"required": True,
-                                    "content": {"application/json": {"schema": request}}}
+    content = {"application/json": {"schema": request}} if request is not None else {}
+    content.update({media: {"schema": _TEXT} for media in endpoint.request_types})
+    if content:
+        operation["requestBody"] = {"required": True, "content": content}
     if endpoint.auth:
         operation["security"] = [{"APIKey": [], "SecretKey": []}]
     return operation
@@ -197,6 +202,9 @@ def _responses(endpoint: Endpoint) -> dict:
         }
         if schema is not None:
             response["content"] = {"application/json": {"schema": schema}}
+            if status == 200:
+                response["content"].update({media: {"schema": _TEXT}
+                                            for media in endpoint.response_types})
         responses[str(status)] = response
     return responses
 
@@ -209,6 +217,9 @@ def _split(status: int, spec: ResponseSpec) -> tuple[SchemaRef | str | None, str
         return ("Error" if status >= 400 else None), spec
     return spec, "OK"
 
+
+# A body of another media type than JSON: text, described in words.
+_TEXT = {"type": "string"}
 
 _DESCRIPTION = """\
 Bulk imports compatible with Gameball's Batch API (REST v4.0). Authenticate every call with

@@ -19,14 +19,15 @@ def make_services(database_url, redis_url):
 
     def make(**settings: str):
         env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url,
-               "CELERY_QUEUE": f"component-{secrets.token_hex(4)}", **settings}
+               "CELERY_QUEUE": f"component-{secrets.token_hex(4)}",
+               "BULK_QUEUE": f"component-bulk-{secrets.token_hex(4)}", **settings}
         services = create_app(Config(env)).extensions["batchq"]
         made.append(services)
         return services
 
     yield make
     for services in made:
-        services.redis.delete(services.config.CELERY_QUEUE)
+        services.redis.delete(services.config.CELERY_QUEUE, services.config.BULK_QUEUE)
         services.db.close()
         services.redis.close()
 
@@ -40,14 +41,31 @@ def db_tenant(db) -> int:
 
 
 @pytest.fixture
-def app(database_url, redis_url):
+def make_app(database_url, redis_url):
+    """Build Flask applications on the test servers, CHUNK_SIZE 2 unless told, with extra
+    settings; each has queues of its own that nobody consumes."""
+    made = []
+
+    def make(**settings: str):
+        app = create_app(Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url,
+                                 "CHUNK_SIZE": "2",
+                                 "CELERY_QUEUE": f"component-{secrets.token_hex(4)}",
+                                 "BULK_QUEUE": f"component-bulk-{secrets.token_hex(4)}",
+                                 "WEBHOOK_QUEUE": f"component-callbacks-{secrets.token_hex(4)}",
+                                 **settings}))
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        services = app.extensions["batchq"]
+        services.redis.delete(services.config.CELERY_QUEUE, services.config.BULK_QUEUE,
+                              services.config.WEBHOOK_QUEUE)
+        services.db.close()
+        services.redis.close()
+
+
+@pytest.fixture
+def app(make_app):
     """The Flask application on the test servers, with queues of its own that nobody consumes."""
-    app = create_app(Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url,
-                             "CHUNK_SIZE": "2",
-                             "CELERY_QUEUE": f"component-{secrets.token_hex(4)}",
-                             "WEBHOOK_QUEUE": f"component-callbacks-{secrets.token_hex(4)}"}))
-    yield app
-    services = app.extensions["batchq"]
-    services.redis.delete(services.config.CELERY_QUEUE, services.config.WEBHOOK_QUEUE)
-    services.db.close()
-    services.redis.close()
+    return make_app()

@@ -15,7 +15,7 @@ def test_the_checks_pass_a_clean_run_and_count_lost_twice_and_stuck(make_service
     jobs = [SubmittedJob(submit_job(services, db_tenant, s.records), s)
             for s in workload.submissions()]
     for job in jobs[:2]:  # the third stays queued
-        for chunk_no in engine.start_job(services, job.job_id):
+        for chunk_no in engine.start_job(services, job.job_id).chunks:
             engine.apply_chunk(services, job.job_id, chunk_no)
 
     clean = workload.check(db, db_tenant, jobs[:2])

@@ -16,7 +16,7 @@ def test_the_ledger_checks_pass_a_clean_run_and_count_what_went_wrong(make_servi
     for submission in workload.submissions():
         job = SubmittedJob(submit_job(services, db_tenant, submission.records,
                                       submission.operation), submission)
-        for chunk_no in engine.start_job(services, job.job_id):
+        for chunk_no in engine.start_job(services, job.job_id).chunks:
             engine.apply_chunk(services, job.job_id, chunk_no)
         jobs.append(job)
 

@@ -49,7 +49,7 @@ def test_a_chunk_failing_after_upserting_is_applied_one_by_one_exactly(make_serv
     services = make_services(CHUNK_SIZE="10")
     job_id = submit_job(services, db_tenant,
                         [customer("late-1"), customer("late-poison"), customer("late-2")], "late")
-    for chunk_no in engine.start_job(services, job_id):
+    for chunk_no in engine.start_job(services, job_id).chunks:
         engine.apply_chunk(services, job_id, chunk_no)
     with services.db.transaction() as conn:
         [chunk] = engine.jobs.done_chunks(conn, job_id)

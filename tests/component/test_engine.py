@@ -47,7 +47,7 @@ def job_row(services, job_id) -> jobs.Job:
 def test_a_delivery_finding_its_chunk_held_applies_nothing_and_does_not_wait(
         services, tenant_id, database_url):
     job_id = submit(services, tenant_id, customers(2, prefix="held"))
-    assert engine.start_job(services, job_id) == [0]  # one chunk: it completes the job
+    assert engine.start_job(services, job_id).chunks == [0]  # one chunk: it completes the job
     with psycopg.connect(database_url) as in_flight:  # another delivery, applying it now
         in_flight.execute("SELECT 1 FROM batch_chunks WHERE job_id = %s AND chunk_no = 0"
                           " FOR UPDATE", (job_id,))
@@ -103,7 +103,7 @@ def waiting_on_locks(db) -> int:
 
 def test_a_chunk_applies_once_however_often_it_is_delivered(services, tenant_id, db):
     job_id = submit(services, tenant_id, customers(3, prefix="once"))
-    assert engine.start_job(services, job_id) == [0, 1]
+    assert engine.start_job(services, job_id).chunks == [0, 1]
     first = engine.apply_chunk(services, job_id, 0)
     stamp = db.execute("SELECT max(updated_at) FROM customers WHERE customer_id LIKE 'once-%'").fetchone()
     again = engine.apply_chunk(services, job_id, 0)
@@ -111,7 +111,7 @@ def test_a_chunk_applies_once_however_often_it_is_delivered(services, tenant_id,
     assert (again.applied, again.skipped_because, again.finished_count) == (False, "already applied", 2)
     assert db.execute("SELECT max(updated_at) FROM customers WHERE customer_id LIKE 'once-%'").fetchone() == stamp
     assert services.progress.counts(job_id) == (2, 0)
-    assert engine.start_job(services, job_id) == [1]  # a redelivered start only re-sends the rest
+    assert engine.start_job(services, job_id).chunks == [1]  # a redelivered start only re-sends the rest
     engine.apply_chunk(services, job_id, 1)
     done = job_row(services, job_id)
     assert (done.status, done.finished_count, done.error_count) == ("completed", 3, 0)
@@ -140,7 +140,7 @@ def test_a_poisoned_record_fails_alone(services, tenant_id, monkeypatch):
                   unique_field="customerId")
     records = [customer("p-1"), customer("poison"), customer("p-2")]
     job_id = submit(services, tenant_id, records, operation="poisoned")
-    for chunk_no in engine.start_job(services, job_id):
+    for chunk_no in engine.start_job(services, job_id).chunks:
         engine.apply_chunk(services, job_id, chunk_no)
     with services.db.transaction() as conn:
         chunks = jobs.done_chunks(conn, job_id)
@@ -168,7 +168,7 @@ def test_records_whose_id_is_not_text_fail_alone_and_duplicates_name_the_first(s
     records = [customer("dup-1"), {"customerId": ["dup-1"]}, customer("dup-1", name="Again"),
                {"customerId": {"a": 1}}, "not an object", customer("dup-2"), {"customerId": 7}]
     job_id = submit(services, tenant_id, records)
-    for chunk_no in engine.start_job(services, job_id):
+    for chunk_no in engine.start_job(services, job_id).chunks:
         engine.apply_chunk(services, job_id, chunk_no)
     with services.db.transaction() as conn:
         chunks = jobs.done_chunks(conn, job_id)

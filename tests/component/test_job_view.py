@@ -13,7 +13,8 @@ from workers import engine
 
 def _view(services, pair, job_id: str, secret_key: str | None = None):
     with services.db.statement() as conn:
-        return read_job_view(conn, pair.api_key, secret_key or pair.secret_key, job_id)
+        return read_job_view(conn, pair.api_key, secret_key or pair.secret_key, job_id,
+                             inline_max=1000)
 
 
 def test_it_reads_the_tenant_the_job_and_its_committed_chunks_in_order(app, make_tenant):

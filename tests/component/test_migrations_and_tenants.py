@@ -53,7 +53,7 @@ def test_json_stored_before_0007_reads_back_the_same_after_it(servers, tmp_path)
             conn.execute("INSERT INTO batch_chunks (job_id, chunk_no, first_index, record_count,"
                          " finished_count, successful, failed, done_at)"
                          " VALUES (%s, 0, 0, 1, 1, %s, '[]', now())", (legacy, Json(outcomes)))
-        assert migrations.upgrade(url) == ["0007_json_as_bytes", "0008_integer_job_ids"]
+        assert migrations.upgrade(url)[:2] == ["0007_json_as_bytes", "0008_integer_job_ids"]
         with psycopg.connect(url) as conn:
             job_id = jobs.id_of_legacy(conn, legacy)
             assert orjson.loads(jobs.stored_records(conn, job_id)) == records
@@ -80,7 +80,7 @@ def test_jobs_stored_before_0008_keep_everything_under_random_integer_ids(server
                              " VALUES (%s, 'https://example.com/hook', '\\x00')", (old,))
                 conn.execute("INSERT INTO idempotency_keys (tenant_id, key, fingerprint, job_id)"
                              " VALUES (%s, %s, '\\x00', %s)", (tenant_id, f"k-{number}", old))
-        assert migrations.upgrade(url) == ["0008_integer_job_ids"]
+        assert migrations.upgrade(url)[0] == "0008_integer_job_ids"  # then any later ones
         with psycopg.connect(url) as conn:
             ids = {old: jobs.id_of_legacy(conn, old) for old in legacy}
             assert all(0 < new < 2**53 for new in ids.values())

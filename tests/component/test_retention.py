@@ -11,7 +11,7 @@ from workers import engine, retention
 
 def finish(services, job_id: str) -> None:
     """Run every chunk of the job, as the workers would."""
-    for chunk_no in engine.start_job(services, job_id):
+    for chunk_no in engine.start_job(services, job_id).chunks:
         engine.apply_chunk(services, job_id, chunk_no)
 
 
@@ -46,12 +46,12 @@ def test_only_jobs_ended_before_the_period_are_purged_and_their_summary_stays(
     assert rows_of(db, recent) == (2, 1) and rows_of(db, old_but_running) == (2, 1)
 
     job = read_job(services, old)
-    body = status_body(job, "Customer Creation Batch Job", [])
+    body = status_body(job, "Customer Creation Batch Job", [], inline_max=1000)
     assert (body["status"], body["totalCount"], body["finishedCount"], body["errorCount"]) == (
         "completed", 5, 4, 1)
     assert body["response"] is None
     assert body["resultsPurgedAt"] == jobs.iso(job.results_purged_at)
-    assert "resultsPurgedAt" not in status_body(read_job(services, recent), "x", [])
+    assert "resultsPurgedAt" not in status_body(read_job(services, recent), "x", [], inline_max=1000)
 
 
 def test_a_purge_larger_than_one_batch_takes_every_job(make_services, db_tenant, db,

@@ -9,6 +9,8 @@ from tests.support.client import ApiClient
 from tests.support.service import running_service, service_environment
 
 OPERATOR_TOKEN = "operator-token-for-tests"
+# The queues of jobs and chunks (CELERY_QUEUE, BULK_QUEUE): what paused workers stop taking.
+JOB_QUEUES = ("batch", "bulk")
 
 
 @pytest.fixture(scope="session")
@@ -41,12 +43,14 @@ def paused_workers(live_service, redis_url):
     control = Celery(broker=redis_url)
     # Waiting for as many replies as there are workers returns as soon as all answered.
     workers = len(live_service.processes["worker"])
-    replies = control.control.cancel_consumer("batch", reply=True, timeout=5, limit=workers)
-    assert len(replies) == workers, "not every worker answered"
+    for queue in JOB_QUEUES:
+        replies = control.control.cancel_consumer(queue, reply=True, timeout=5, limit=workers)
+        assert len(replies) == workers, "not every worker answered"
     resumed = []
 
     def resume():
-        control.control.add_consumer("batch", reply=True, timeout=5, limit=workers)
+        for queue in JOB_QUEUES:
+            control.control.add_consumer(queue, reply=True, timeout=5, limit=workers)
         resumed.append(True)
 
     yield resume

@@ -36,8 +36,8 @@ def stored(db, tenant_id: int, prefix: str) -> int:
 def bulk_service(database_url, redis_url, tmp_path_factory):
     """A web process and workers tuned for one big import: chunks of a whole request (each
     chunk reads its job's records once), on queues of their own that no other worker takes."""
-    env = service_environment(database_url, redis_url, CHUNK_SIZE="1000",
-                              CELERY_QUEUE="bulk", WEBHOOK_QUEUE="bulk-callbacks")
+    env = service_environment(database_url, redis_url, CHUNK_SIZE="1000", CELERY_QUEUE="cli",
+                              BULK_QUEUE="cli-bulk", WEBHOOK_QUEUE="cli-callbacks")
     with running_service(env, tmp_path_factory.mktemp("bulk-logs")) as service:
         yield service
 

@@ -23,7 +23,7 @@ def job(**fields) -> Job:
 def test_the_optional_fields_come_after_the_response():
     failed = job(status="failed", failure_message="the broker went away",
                  results_purged_at=WHEN)
-    assert list(status_body(failed, "Title", [])) == [
+    assert list(status_body(failed, "Title", [], inline_max=1000)) == [
         *FIELDS, "response", "failureMessage", "resultsPurgedAt"]
     assert list(job_summary(failed, "Title")) == [*FIELDS, "failureMessage", "resultsPurgedAt"]
 
@@ -31,7 +31,7 @@ def test_the_optional_fields_come_after_the_response():
 def test_the_status_body_is_written_in_this_exact_order():
     chunk = DoneChunk(0, 1, 1, [{"customerId": "a", "index": 0}],
                       [{"customerId": "b", "index": 1, "error": "email: Not a valid email."}])
-    assert dumps(status_body(job(), "Customer Creation Batch Job", [chunk])) == (
+    assert dumps(status_body(job(), "Customer Creation Batch Job", [chunk], inline_max=1000)) == (
         b'{"jobId":"j1","operation":"Customer Creation Batch Job","status":"completed",'
         b'"totalCount":2,"finishedCount":1,"errorCount":1,'
         b'"createdAt":"2026-01-02T03:04:05.678Z","startedAt":"2026-01-02T03:04:05.678Z",'
@@ -43,6 +43,6 @@ def test_the_status_body_is_written_in_this_exact_order():
 def test_a_running_jobs_counts_are_the_live_ones_or_its_chunks_sums():
     running = job(status="running", finished_count=0, error_count=0, finished_at=None)
     chunk = DoneChunk(0, 1, 1, [], [])
-    assert status_body(running, "T", [chunk])["finishedCount"] == 1
-    assert status_body(running, "T", [chunk], (5, 2))["errorCount"] == 2
+    assert status_body(running, "T", [chunk], inline_max=1000)["finishedCount"] == 1
+    assert status_body(running, "T", [chunk], (5, 2), inline_max=1000)["errorCount"] == 2
     assert "response" not in job_summary(running, "T", (5, 2))

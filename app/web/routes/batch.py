@@ -23,6 +23,7 @@ from app.web.jsonio import json_response
 from app.web.lookup import JOB_ID, read_own_job, stop_own_job
 from app.web.openapi import documented
 from app.web.submission import store_submission
+from app.web.uploads import UPLOAD_TYPES, submit_streamed, upload_format
 from schemas.envelope import request_schema
 from schemas.jobs import JobCreatedSchema, JobStatusSchema
 from schemas.queries import CallbackQuerySchema
@@ -48,17 +49,23 @@ def operation_requests(app) -> dict:
                 "same request answer the first job again (with `Idempotent-Replayed: true`); "
                 "the same key with another request answers 422. `callbackUrl` (or the "
                 "`X-Callback-URL` header) receives the final status body, signed, when the "
-                "job ends.",
+                "job ends. A bulk job of any size is the same request with an NDJSON "
+                "(`application/x-ndjson`) or CSV (`text/csv`) body instead, streamed in "
+                "(docs/bulk.md).",
     query=CallbackQuerySchema,
     expand=("operation", operation_requests),
+    request_types=tuple(UPLOAD_TYPES),
     responses={200: (JobCreatedSchema, "The job is stored and queued."),
-               400: "The body is not valid JSON (3016), or has no `body` (3000).",
+               400: "The body is not valid JSON (3016), or has no `body` (3000); an upload "
+                    "holds no record, has a CSV header without names, or was cut off (3016).",
                404: "No such operation.",
-               413: "The body is larger than MAX_BODY_BYTES.",
-               415: "Content-Type is not application/json.",
-               422: "More records than MAX_RECORDS_PER_REQUEST (3011), callbackUrl or "
-                    "Idempotency-Key not valid (3003), or the Idempotency-Key used with a "
-                    "different request (4022)."},
+               413: "The body is larger than MAX_BODY_BYTES (an upload: BULK_MAX_BYTES).",
+               415: "Content-Type is not application/json, application/x-ndjson or text/csv.",
+               422: "More records than MAX_RECORDS_PER_REQUEST (an upload: BULK_MAX_RECORDS) "
+                    "(3011), callbackUrl or Idempotency-Key not valid (3003), or the "
+                    "Idempotency-Key used with a different request (4022).",
+               429: "Too many requests for this key, or (an upload) BULK_MAX_ACTIVE_JOBS "
+                    "bulk jobs already (4029); wait Retry-After seconds."},
     headers={200: ("Location",)},
     tags=("batch",),
 )
@@ -69,8 +76,14 @@ def submit_job(operation: str) -> Response:
     if get_operation(operation) is None:
         raise ApiError(NOT_FOUND, f"No batch operation {operation!r}; "
                                   f"available: {', '.join(sorted(OPERATIONS))}.")
-    records = _read_envelope(services)
-    submission = store_submission(services, tenant, operation, records)
+    fmt = upload_format()
+    if fmt is not None:
+        submission = submit_streamed(services, tenant, operation, fmt)
+        what = f"a {fmt} upload"
+    else:
+        records = _read_envelope(services)
+        submission = store_submission(services, tenant, operation, records)
+        what = f"{records.count} records"
     job_id = submission.job_id
     logs.bind(jobId=job_id)
     headers = {"Location": url_for("batch.show_job", job_id=job_id)}
@@ -80,8 +93,9 @@ def submit_job(operation: str) -> Response:
         log.info("job %s answered again for its Idempotency-Key", job_id)
     else:
         # Committed: from here the job survives anything, even a broker that is down now.
-        queue.enqueue_job(services.celery, job_id)
-        log.info("job %s submitted: %s, %d records", job_id, operation, records.count)
+        queue.enqueue_job(services.celery, job_id,
+                          queue=queue.job_queue(services.config, bulk=fmt is not None))
+        log.info("job %s submitted: %s, %s", job_id, operation, what)
     return json_response({"jobId": job_id, "status": "queued"}, 200, headers)
 
 
@@ -94,31 +108,38 @@ def submit_job(operation: str) -> Response:
 )
 def show_job(job_id: str) -> Response:
     """Return the job's status, counts and the records' outcomes so far."""
-    seen = read_own_job(current_services(), job_id)
+    services = current_services()
+    seen = read_own_job(services, job_id)
     return json_response(status_body(seen.job, title_of(seen.job.operation), seen.chunks,
-                                     seen.live_counts))
+                                     seen.live_counts,
+                                     inline_max=services.config.MAX_RECORDS_PER_REQUEST))
 
 
 @batch_bp.delete("/batch/<job_id>")
 @documented(
-    "Stop a queued or running job",
+    "Stop a queued or running job, or discard an open upload",
     description="Once this answers, no further record of the job is applied; the counts "
-                "answered are final. Stopping a stopped job answers the same again.",
+                "answered are final. Stopping a stopped job answers the same again. An open "
+                "upload is discarded: its parts are deleted, the job stays, stopped.",
     path_params=JOB_ID,
     responses={200: JobStatusSchema, 404: "No such job (another tenant's included).",
-               409: "The job already completed or failed."},
+               409: "The job already completed or failed, or a part of the upload is being "
+                    "stored (4009)."},
     tags=("batch",),
 )
 def stop_job(job_id: str) -> Response:
     """Stop the job: no record is applied after this answers, and its counts are final."""
-    result = stop_own_job(current_services(), job_id)
-    return json_response(status_body(result.job, title_of(result.job.operation), result.chunks))
+    services = current_services()
+    result = stop_own_job(services, job_id)
+    return json_response(status_body(result.job, title_of(result.job.operation), result.chunks,
+                                     inline_max=services.config.MAX_RECORDS_PER_REQUEST))
 
 
 def _read_envelope(services: Services) -> jobs.Records:
     """Read the request's records, within the body and record limits (app/web/batch_body.py)."""
     if request.mimetype != "application/json":
-        raise ApiError(UNSUPPORTED_TYPE, "Send the body as JSON, with "
-                                         "Content-Type: application/json.")
+        raise ApiError(UNSUPPORTED_TYPE, "Send the body as JSON (Content-Type: application/json)"
+                                         ", or upload NDJSON (application/x-ndjson) or CSV "
+                                         "(text/csv).")
     body = read_body(services.config.MAX_CONTENT_LENGTH)
     return read_records(body, services.config.MAX_RECORDS_PER_REQUEST)

@@ -34,9 +34,11 @@ BATCH_ID = {"batchId": {"description": "The jobId a submission answered.",
 )
 def show_batch_status(batchId: str) -> Response:  # noqa: N803 - the documented parameter name
     """Return the job's status, progress, counts and outcomes, as the document words them."""
-    seen = read_own_job(current_services(), batchId)
+    services = current_services()
+    seen = read_own_job(services, batchId)
     return json_response(batch_status_body(seen.job, title_of(seen.job.operation), seen.chunks,
-                                           seen.live_counts))
+                                           seen.live_counts,
+                                           inline_max=services.config.MAX_RECORDS_PER_REQUEST))
 
 
 @batches_bp.post("/batches/<batchId>/stop")

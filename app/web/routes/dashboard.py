@@ -11,7 +11,7 @@ from flask import Blueprint, Response, make_response, redirect, render_template,
 
 from app.catalogue import title_of
 from app.domain import stopping
-from app.error_codes import ALREADY_ENDED, UNAUTHORIZED
+from app.error_codes import STATE_CONFLICT, UNAUTHORIZED
 from app.services import current_services
 from app.store.jobs import iso
 from app.web import operator_auth
@@ -77,7 +77,7 @@ def stop(job_id: str) -> Response:
         raise job_not_found(job_id)
     job = result.job
     if result.refused:
-        raise ApiError(ALREADY_ENDED, f"Job {job_id} is already {job.status}.")
+        raise ApiError(STATE_CONFLICT, f"Job {job_id} is already {job.status}.")
     return json_response({"jobId": job.id, "operation": title_of(job.operation),
                           "status": job.status, "totalCount": job.total_count,
                           "finishedCount": job.finished_count, "errorCount": job.error_count,
