@@ -10,6 +10,7 @@ from app.web.routes.listing import listing_bp
 from app.web.routes.metrics import metrics_bp
 from app.web.routes.operations import operations_bp
 from app.web.routes.results import results_bp
+from app.web.routes.uploads import uploads_bp
 
-BLUEPRINTS = (health_bp, docs_bp, batch_bp, batches_bp, operations_bp, customers_bp, listing_bp, results_bp,
-              metrics_bp, dashboard_bp)
+BLUEPRINTS = (health_bp, docs_bp, batch_bp, batches_bp, operations_bp, customers_bp, listing_bp,
+              results_bp, uploads_bp, metrics_bp, dashboard_bp)
