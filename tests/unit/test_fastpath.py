@@ -116,18 +116,32 @@ def test_fast_path_leaves_refusals_to_the_schema(record):
 
 
 def test_schemas_with_features_it_does_not_model_always_use_load():
-    class WithPostLoad(Schema):
+    class WithOriginal(Schema):
         name = fields.String(validate=validate.Length(max=3))
 
-        @post_load
-        def upper(self, data, **kwargs):
+        @post_load(pass_original=True)
+        def upper(self, data, original, **kwargs):
             return {k: v.upper() for k, v in data.items()}
 
     class WithDefault(CustomerSchema):
         country = fields.String(load_default="EG")
 
-    assert FastLoader(WithPostLoad()).load({"name": "abc"}) is None
+    assert FastLoader(WithOriginal()).load({"name": "abc"}) is None
     assert FastLoader(WithDefault()).load({"customerId": "1"}) is None
+
+
+def test_a_nested_schema_it_cannot_take_as_is_is_loaded_by_the_field():
+    class Part(Schema):
+        a = fields.String()
+        b = fields.String()
+
+    class Narrowed(Schema):
+        part = fields.Nested(Part, only=("a",))
+
+    loader = FastLoader(Narrowed())
+    assert loader.enabled and "_nested" not in loader.source
+    assert agree(loader, loader.schema, {"part": {"a": "x"}})
+    assert loader.load({"part": {"b": "x"}}) is None
 
 
 @settings(max_examples=500, deadline=None)
@@ -158,6 +172,18 @@ def is_even(value):
         raise ValidationError("Must be even.")
 
 
+class Part(Schema):
+    """A nested object, with rules of its own."""
+
+    name = fields.String(required=True, validate=validate.Length(max=2))
+    count = fields.Integer(strict=True)
+
+    @validates_schema
+    def not_zero(self, data, **kwargs):
+        if data.get("count") == 0:
+            raise ValidationError("Not zero.", "count")
+
+
 class EveryKindOfField(Schema):
     """A field of each shape the compiled path models, and of some it only calls."""
 
@@ -173,6 +199,8 @@ class EveryKindOfField(Schema):
     labels = fields.Dict(keys=fields.String(validate=validate.Length(max=2)))
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(strict=True))
     contact = fields.Email(validate=validate.Length(min=6))
+    part = fields.Nested(Part)
+    maybe = fields.Nested(Part, allow_none=True)
 
     @pre_load
     def strip_code(self, data, **kwargs):
@@ -190,15 +218,21 @@ class EveryKindOfField(Schema):
         if data.get("ratio") is not None and "even" in data:
             raise ValidationError("Not both.", "ratio")
 
+    @post_load
+    def flatten(self, data, **kwargs):
+        return {**{k: v for k, v in data.items() if k != "part"}, **data.get("part", {})}
+
 
 SMALL = st.one_of(st.none(), st.booleans(), st.integers(-2, 11), st.floats(-1, 2),
                   st.sampled_from(["", "a", "AB", " ABC ", "abc", "aBc", "x@y.io", "é@x.io",
                                    "a@b", "ab@cd.ef", "1.5"]))
 FIELD_VALUES = st.one_of(SMALL, st.lists(SMALL, max_size=3),
                          st.dictionaries(st.sampled_from(["", "a", "ab", "abc"]), SMALL,
+                                         max_size=3),
+                         st.dictionaries(st.sampled_from(["name", "count", "x"]), SMALL,
                                          max_size=3))
 KEYS = ["Code", "code", "code_attr", "level", "ratio", "even", "numbers", "words", "labels",
-        "counts", "contact"]
+        "counts", "contact", "part", "maybe"]
 
 
 EVERY_KIND = FastLoader(EveryKindOfField())
@@ -215,10 +249,15 @@ def test_every_kind_of_field_takes_valid_records():
     valid = [{"Code": " AbC", "level": 8, "ratio": None, "even": 4, "numbers": [5, -1],
               "words": ["a", None], "labels": {"ab": [1]}, "counts": {"a": 1},
               "contact": "ab@cd.ef"},
-             {"Code": "Zzz"}, {"Code": "Q Q ", "ratio": 0.5, "contact": "é@example.com"}]
+             {"Code": "Zzz"}, {"Code": "Q Q ", "ratio": 0.5, "contact": "é@example.com"},
+             {"Code": "Zzz", "part": {"name": "ab", "count": 2}, "maybe": None}]
     assert all(agree(EVERY_KIND, EVERY_KIND.schema, r) for r in valid)
     assert EVERY_KIND.load({"Code": "Zzz"}) == {"code_attr": "Zzz"}
+    # The nested object loaded by its own fast loader, then flattened by the @post_load.
+    assert EVERY_KIND.load({"Code": "Zzz", "part": {"name": "ab"}}) == {"code_attr": "Zzz",
+                                                                        "name": "ab"}
     assert "_validator" in EVERY_KIND.source  # is_even and the Dict of values are called
+    assert "_nested" in EVERY_KIND.source  # Part has a compiled loader of its own
 
 
 @pytest.mark.parametrize("record", [
@@ -227,7 +266,9 @@ def test_every_kind_of_field_takes_valid_records():
     {"Code": "ABC", "even": 3}, {"Code": "ABC", "numbers": [6]}, {"Code": "ABC", "words": []},
     {"Code": "ABC", "labels": {"abc": 1}}, {"Code": "ABC", "counts": {"a": "1"}},
     {"Code": "ABC", "contact": "a@b.c"}, {"Code": "ABC", "level": True},
-    {"Code": "ABC", "ratio": 1.5, "even": 2},
+    {"Code": "ABC", "ratio": 1.5, "even": 2}, {"Code": "ABC", "part": {"name": "abc"}},
+    {"Code": "ABC", "part": {"name": "a", "count": 0}}, {"Code": "ABC", "part": None},
+    {"Code": "ABC", "maybe": {"name": "a", "x": 1}}, {"Code": "ABC", "part": []},
 ])
 def test_every_kind_of_field_leaves_refusals_to_the_schema(record):
     with pytest.raises(ValidationError):
