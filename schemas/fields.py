@@ -63,15 +63,20 @@ def json_depth(value: Any) -> int:
     return depth
 
 
-class JsonObjectLimits:
-    """Validate a free-form JSON object against size, depth and key-count limits."""
+class JsonLimits:
+    """Validate a free-form JSON object or array against size, depth and length limits.
 
-    def __init__(self, *, max_bytes: int, max_depth: int, max_keys: int) -> None:
-        self.max_bytes, self.max_depth, self.max_keys = max_bytes, max_depth, max_keys
+    ``max_entries`` bounds an object's keys or an array's items; the depth counts the
+    value itself as a level.
+    """
 
-    def __call__(self, value: dict) -> None:
-        if len(value) > self.max_keys:
-            raise ValidationError(f"Too many keys: {len(value)}; at most {self.max_keys}.")
+    def __init__(self, *, max_bytes: int, max_depth: int, max_entries: int) -> None:
+        self.max_bytes, self.max_depth, self.max_entries = max_bytes, max_depth, max_entries
+
+    def __call__(self, value: dict | list) -> None:
+        if len(value) > self.max_entries:
+            noun = "keys" if isinstance(value, dict) else "items"
+            raise ValidationError(f"Too many {noun}: {len(value)}; at most {self.max_entries}.")
         if json_depth(value) > self.max_depth:
             raise ValidationError(f"Nested too deeply; at most {self.max_depth} levels.")
         size = len(orjson.dumps(value))
@@ -172,6 +177,24 @@ class Money(fields.Decimal):
         # As a JSON number: the API document serialises the Range bounds with this.
         number = super()._serialize(value, attr, obj, **kwargs)
         return None if number is None else float(number)
+
+
+class JsonNumber(fields.Float):
+    """A JSON number (not a string, not a boolean) from 0 to ``maximum``, kept as sent.
+
+    For figures stored as the client gave them (a profile's totals): ``100`` stays an
+    integer and ``99.5`` a float, where ``fields.Float`` would also take ``"99.5"``.
+    """
+
+    default_error_messages = {"invalid": "Not a valid number; expected a JSON number."}
+
+    def __init__(self, *, maximum: int = 10**12, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(min=0, max=maximum), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return value
 
 
 class Points(fields.Integer):

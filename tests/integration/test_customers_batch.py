@@ -228,3 +228,32 @@ def test_two_jobs_upserting_overlapping_customers_at_once(api, db):
     assert {names[f"overlap-{i:04d}"] for i in range(300)} == {"first"}
     assert {names[f"overlap-{i:04d}"] for i in range(600, 900)} == {"second"}
     assert set(names[f"overlap-{i:04d}"] for i in range(300, 600)) <= {"first", "second"}
+
+
+def test_seed_shaped_and_document_shaped_customers_land_in_one_profile(api, db):
+    api.wait(api.submit([customer("shape-1", name="Ann Lee", custom={"color": "blue"})]))
+    body = api.wait(api.submit([
+        {"customerId": "shape-1", "email": "ann@example.com", "osType": "ios",
+         "customerAttributes": {"firstName": "Ann", "email": "ann@example.com",
+                                "custom": {"tier": "gold"}, "channel": "web",
+                                "devices": [{"model": "iPhone"}], "totalOrders": 3}},
+        {"customerId": "shape-2", "firstName": "Bo", "customerAttributes": {"firstName": "Bob"}},
+        {"customerId": "shape-3", "customerAttributes": {"nickname": "x"}},
+        {"customerId": "shape-4", "customerAttributes": {"channel": "fax"}},
+    ]))
+    assert body["response"]["successful"] == [
+        {"customerId": "shape-1", "index": 0, "message": "Customer updated successfully"}]
+    assert [(f["index"], f["code"], f["error"]) for f in body["response"]["failed"]] == [
+        (1, 3003, "customerAttributes.firstName: Differs from the top-level firstName; send it "
+                  "once, or the same value in both places."),
+        (2, 3003, "customerAttributes.nickname: Unknown field."),
+        (3, 3003, "customerAttributes.channel: Must be one of: mobile, pos, web, callcenter."),
+    ]
+    profile = db.execute("SELECT profile FROM customers WHERE tenant_id = %s AND customer_id = %s",
+                         (api.tenant_id, "shape-1")).fetchone()[0]
+    assert {k: profile[k] for k in ("name", "firstName", "email", "osType", "custom", "channel",
+                                    "devices", "totalOrders")} == {
+        "name": "Ann Lee", "firstName": "Ann", "email": "ann@example.com", "osType": "ios",
+        "custom": {"color": "blue", "tier": "gold"}, "channel": "web",
+        "devices": [{"model": "iPhone"}], "totalOrders": 3}
+    assert stored_customer_ids(db, api.tenant_id) == {"shape-1"}

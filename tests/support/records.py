@@ -39,7 +39,19 @@ plausible = {
                               st.dictionaries(st.text(string.ascii_letters, min_size=1,
                                                       max_size=8), scalars, max_size=3),
                               max_size=3),
+    # The published document's profile attributes.
+    "channel": st.sampled_from(["mobile", "pos", "web", "callcenter", "email"]),
+    "lastOrderDate": st.datetimes(timezones=st.just(timezone.utc)).map(datetime.isoformat),
+    "totalSpent": st.integers(-1, 10**13) | st.floats(0, 1e13),
+    "avgOrderAmount": st.floats(-1, 1e6),
+    "totalOrders": st.integers(-1, 10**10),
+    **{name: st.lists(json_values, max_size=3) for name in ("utms", "devices", "paymentMethods")},
 }
+plausible["customerAttributes"] = st.fixed_dictionaries({}, optional={
+    name: plausible.get(name, st.none() | printable_text)
+    for name in ("email", "firstName", "gender", "dateOfBirth", "zip", "source", "utms",
+                 "devices", "paymentMethods", "totalSpent", "lastOrderDate", "totalOrders",
+                 "avgOrderAmount", "channel", "custom", "tags")})
 
 
 def near_valid_records_for(schema) -> st.SearchStrategy:

@@ -20,7 +20,13 @@ from marshmallow import (
 
 from app.catalogue import OPERATIONS
 from bench.data import customer
-from schemas.customers import CustomerSchema, customer_schema
+from schemas.customers import (
+    CHANNELS,
+    SHARED_FIELDS,
+    CustomerAttributesSchema,
+    CustomerSchema,
+    customer_schema,
+)
 from schemas.envelope import envelope_loader
 from schemas.fastpath import PLAIN_EMAIL, FastLoader
 from tests.support.records import records_for
@@ -43,13 +49,38 @@ JSON = st.recursive(SCALAR, lambda inner: st.one_of(
 VALUE = st.one_of(SCALAR, st.lists(TEXT, max_size=4), st.dictionaries(TEXT, JSON, max_size=4),
                   JSON)
 FIELDS = [*customer_schema.fields, "nickname"]
+ATTRIBUTE_FIELDS = [*CustomerAttributesSchema().fields, "nickname"]
+NUMBER = st.one_of(st.integers(-1, 10**13), st.floats(allow_nan=False), st.just("10"))
+# Values near the rules of the published document's attributes.
+ATTRIBUTE_VALUES = {
+    "zip": st.sampled_from(["12345", "x" * 17, ""]),
+    "channel": st.sampled_from([*CHANNELS, "email", None]),
+    "totalSpent": NUMBER, "avgOrderAmount": NUMBER,
+    "totalOrders": st.one_of(st.integers(-1, 10**10), st.floats(0, 5), st.booleans()),
+    "lastOrderDate": st.sampled_from(["2024-10-16T08:13:29.290Z", "2024-10-16T08:13:29",
+                                      "2024-13-01T00:00:00Z", "yesterday"]),
+    **{name: st.one_of(st.lists(JSON, max_size=3), VALUE)
+       for name in ("utms", "devices", "paymentMethods")},
+}
 
 
 @st.composite
 def records(draw):
-    """A record that starts valid, then has some fields replaced by anything at all."""
+    """A record that starts valid, then has some fields replaced by anything at all; in
+    the seed's flat shape, the document's nested one, or both at once."""
     record = customer(draw(st.sampled_from(["p", "q"])), draw(st.integers(0, 10**6)),
                       draw(st.integers(0, 3)))
+    shape = draw(st.sampled_from(["flat", "nested", "both"]))
+    if shape != "flat":
+        attributes = {name: record[name] for name in SHARED_FIELDS if name in record}
+        if shape == "nested":
+            record = {k: v for k, v in record.items() if k not in attributes}
+        for name in draw(st.lists(st.sampled_from(ATTRIBUTE_FIELDS), max_size=3)):
+            if draw(st.booleans()):
+                attributes[name] = draw(ATTRIBUTE_VALUES.get(name, VALUE))
+            else:
+                attributes.pop(name, None)
+        record["customerAttributes"] = attributes
     for name in draw(st.lists(st.sampled_from(FIELDS), max_size=4)):
         if draw(st.booleans()):
             record[name] = draw(VALUE)
@@ -78,12 +109,26 @@ def test_fast_path_agrees_with_schema_load(record):
     agree(FAST, customer_schema, record)
 
 
+def nested(record: dict) -> dict:
+    """Return ``record`` in the published document's shape (its profile nested)."""
+    attributes = {name: record[name] for name in SHARED_FIELDS if name in record}
+    flat = {k: v for k, v in record.items() if k not in attributes or k in ("email",)}
+    return {**flat, "customerAttributes": attributes}
+
+
 def test_fast_path_takes_the_common_valid_records():
     records_ = [customer("c", n, version) for n in range(200) for version in (0, 1)]
+    records_ += [nested(customer("d", n)) for n in range(100)]
     records_.append({"customerId": "1", "email": None, "tags": None, "custom": None})
     records_.append({"customerId": "1", "guest": True, "custom": {"a": {"b": [1, "x"]}}})
+    records_.append({"customerId": "1", "deviceToken": "t", "osType": "ios", "customerAttributes": {
+        "zip": "11511", "utms": ["utm_source=x"], "devices": [{"os": "ios"}], "totalSpent": 10,
+        "totalOrders": 2, "avgOrderAmount": 5.5, "lastOrderDate": "2024-10-16T08:13:29.290Z",
+        "channel": "pos", "source": "shop", "paymentMethods": []}})
     assert all(agree(FAST, customer_schema, r) for r in records_)
     assert FAST.load(customer("c", 1))["dateOfBirth"] == dt.date(1951, 2, 2)
+    # Both shapes load into the same flat profile.
+    assert FAST.load(nested(customer("c", 1))) == FAST.load(customer("c", 1))
 
 
 ENVELOPE = envelope_loader(3)
@@ -110,6 +155,11 @@ def test_envelope_fast_path_takes_valid_bodies():
     {"customerId": "1", "custom": {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}},
     {"customerId": "1", "custom": {f"k{i}": i for i in range(101)}},
     {"customerId": "1", "custom": {"blob": "x" * 20_000}}, {"customerId": "1", "tags": ["x"] * 101},
+    {"customerId": "1", "customerAttributes": None}, {"customerId": "1", "customerAttributes": []},
+    {"customerId": "1", "firstName": "A", "customerAttributes": {"firstName": "B"}},
+    {"customerId": "1", "customerAttributes": {"nickname": "x"}},
+    {"customerId": "1", "customerAttributes": {"totalOrders": 1.0}},
+    {"customerId": "1", "customerAttributes": {"utms": [None]}},
 ])
 def test_fast_path_leaves_refusals_to_the_schema(record):
     assert FAST.load(record) is None
