@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 import psycopg
@@ -34,7 +35,11 @@ _MAX_WALKS = 5
 
 @dataclass(frozen=True)
 class Entry:
-    """A change a record asks for. ``must_match``: a repeat must ask for the same points."""
+    """A change a record asks for. ``must_match``: a repeat must ask for the same points.
+
+    ``amount``: the money the points were for, where the record gave money (kept with the
+    row, so that an order's transactions can be read back with it).
+    """
 
     index: int
     customer_id: str
@@ -44,6 +49,7 @@ class Entry:
     must_match: bool = True
     reason: str | None = None
     occurred_at: datetime | None = None
+    amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -170,18 +176,18 @@ def _append(conn: psycopg.Connection, tenant_id: int, job_id: int, accepted: lis
         return
     appended = conn.execute(
         "INSERT INTO points_ledger (tenant_id, customer_id, source, source_id, points, reason,"
-        " occurred_at, job_id, record_index)"
+        " occurred_at, amount, job_id, record_index)"
         " SELECT %s, e.customer_id, e.source, e.source_id, e.points, e.reason, e.occurred_at,"
-        " %s, e.record_index"
+        " e.amount, %s, e.record_index"
         " FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[],"
-        " %s::timestamptz[], %s::int[])"
-        " AS e (customer_id, source, source_id, points, reason, occurred_at, record_index)"
+        " %s::timestamptz[], %s::numeric[], %s::int[])"
+        " AS e (customer_id, source, source_id, points, reason, occurred_at, amount, record_index)"
         " ORDER BY e.record_index"
         " ON CONFLICT (tenant_id, source, source_id) DO NOTHING RETURNING 1",
         (tenant_id, job_id, [e.customer_id for e in accepted], [e.source for e in accepted],
          [e.source_id for e in accepted], [e.points for e in accepted],
          [e.reason for e in accepted], [e.occurred_at for e in accepted],
-         [e.index for e in accepted]),
+         [e.amount for e in accepted], [e.index for e in accepted]),
     ).fetchall()
     if len(appended) != len(accepted):
         raise _Raced()
