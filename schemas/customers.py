@@ -21,6 +21,7 @@ import orjson
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from schemas.fields import (
+    JSON_VALUE_DOC,
     CalendarDate,
     JsonLimits,
     JsonNumber,
@@ -48,8 +49,9 @@ def _text(max_length: int = TEXT_MAX) -> fields.String:
 
 
 def _json_list() -> fields.List:
-    return fields.List(fields.Raw(metadata={"description": "A string, number, boolean, "
-                                                           "object or array."}),
+    return fields.List(fields.Raw(metadata={**JSON_VALUE_DOC,
+                                            "description": "A string, number, boolean, object "
+                                                           "or array."}),
                        allow_none=True,
                        validate=JsonLimits(max_bytes=LIST_MAX_BYTES, max_depth=LIST_MAX_DEPTH,
                                            max_entries=LIST_MAX_ITEMS))
@@ -77,6 +79,7 @@ class ProfileFields(Schema):
     custom = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=64)),
         allow_none=True,
+        metadata={"additionalProperties": JSON_VALUE_DOC},
         validate=JsonLimits(max_bytes=CUSTOM_MAX_BYTES, max_depth=CUSTOM_MAX_DEPTH,
                             max_entries=CUSTOM_MAX_KEYS),
     )
@@ -145,11 +148,51 @@ def _as_json(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-class StoredCustomerSchema(CustomerSchema):
-    """A stored customer, as GET /customers/{customerId} answers it."""
+# The top-level fields that are not also attributes: GET answers them at the top only
+# (email and mobile, in both places of the document, are answered in both).
+TOP_LEVEL_ONLY = tuple(name for name in TOP_LEVEL_FIELDS
+                       if name not in CustomerAttributesSchema._declared_fields)
 
+
+class StoredAttributesSchema(CustomerAttributesSchema):
+    """A stored customer's attributes, as GET answers them (with the seed's ``name``)."""
+
+    name = _text()
+
+
+class StoredCustomerSchema(Schema):
+    """A stored customer, as GET /customers/{customerId} answers it: the document's shape."""
+
+    customerId = fields.String(required=True)
+    gameballId = fields.Integer(required=True, metadata={
+        "description": "The customer's number in this service: given once, never reused, "
+                       "below 2^53."})
+    email = fields.Email(allow_none=True)
+    mobile = fields.String(allow_none=True)
+    deviceToken = fields.String(allow_none=True)
+    osType = fields.String(allow_none=True)
+    referrerCode = fields.String(allow_none=True)
+    guest = fields.Boolean(allow_none=True)
+    customerAttributes = fields.Nested(StoredAttributesSchema, required=True, metadata={
+        "description": "Every stored attribute but the top-level-only fields, whichever shape "
+                       "wrote it (the seed's name and tags included)."})
     createdAt = fields.String(required=True)
     updatedAt = fields.String(required=True)
+
+
+class CustomerBalanceSchema(Schema):
+    """A customer's points, as GET /customers/{customerId}/balance answers them."""
+
+    totalPointsBalance = fields.Integer(required=True, metadata={
+        "description": "Available and pending points."})
+    totalPointsValue = fields.Float(required=True, metadata={
+        "description": "totalPointsBalance in money at the tenant's redemption rate, rounded "
+                       "down to the cent (redeeming it never costs more points than there are)."})
+    availablePointsBalance = fields.Integer(required=True)
+    availablePointsValue = fields.Float(required=True)
+    pendingPoints = fields.Integer(required=True, metadata={
+        "description": "Always 0: holds are recorded with a redemption, not held."})
+    pendingPointsValue = fields.Float(required=True)
 
 
 customer_schema = CustomerSchema()

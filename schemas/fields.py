@@ -84,6 +84,17 @@ class JsonLimits:
             raise ValidationError(f"Too large: {size} bytes as JSON; at most {self.max_bytes}.")
 
 
+# Free-form JSON as the API document describes it. The service takes any JSON whose integers
+# fit in 64 bits, as deep as a field's limits allow; the document promises a plainer part of
+# that (scalars, and arrays or objects of scalars), so that whatever a client or a test
+# generator builds from it is taken.
+_SCALARS_DOC = ({"type": "string"}, {"type": "boolean"},
+                {"type": "number", "minimum": -(2**63), "maximum": 2**63 - 1})
+JSON_VALUE_DOC = {"anyOf": [*_SCALARS_DOC,
+                            {"type": "array", "items": {"anyOf": list(_SCALARS_DOC)}},
+                            {"type": "object", "additionalProperties": {"anyOf": list(_SCALARS_DOC)}}]}
+
+
 def _unstorable(text: str) -> bool:
     if "\x00" in text:
         return True

@@ -6,6 +6,7 @@ outcome, the job's title and counts, and what PostgreSQL holds afterwards.
 
 from __future__ import annotations
 
+from schemas.customers import CustomerBalanceSchema
 from schemas.jobs import JobStatusSchema
 from tests.support.cli import flask
 from tests.support.factories import customer
@@ -187,6 +188,29 @@ def test_redemptions_by_points_or_amount_with_the_tenants_rates(api, db, databas
     assert outcomes[5]["error"].startswith("points: Must be greater than or equal to 1")
     assert outcomes[6]["error"].startswith("customerId: No customer 'ghost'")
     assert balance(db, api.tenant_id, "r-1") == (50, 50)
+
+
+def test_a_customers_balance_is_read_in_points_and_money(api, other_api, db, database_url,
+                                                        redis_url):
+    name = db.execute("SELECT name FROM tenants WHERE id = %s", (api.tenant_id,)).fetchone()[0]
+    changed = flask(database_url, redis_url, "tenants", "points-rule", name,
+                    "--redemption-rate", "3")
+    assert changed.returncode == 0, changed.stderr
+    seed_customers(api, "v-2")
+    run(api, "cashback", [{"customerId": "v-1", "transactionId": "v-buy",
+                           "transactionTime": WHEN, "amount": 100}])
+
+    response = api.request("GET", "/customers/v-1/balance")
+    assert response.status_code == 200
+    assert CustomerBalanceSchema().validate(response.json()) == {}
+    # 100 points at 3 points per unit: 33.33, rounded down to the cent.
+    assert response.json() == {"totalPointsBalance": 100, "totalPointsValue": 33.33,
+                               "availablePointsBalance": 100, "availablePointsValue": 33.33,
+                               "pendingPoints": 0, "pendingPointsValue": 0.0}
+    assert api.request("GET", "/customers/v-2/balance").json()["totalPointsBalance"] == 0
+    for client, customer_id in ((api, "nobody"), (other_api, "v-1")):
+        missing = client.request("GET", f"/customers/{customer_id}/balance")
+        assert (missing.status_code, missing.json()["code"]) == (404, 7000)
 
 
 def test_balance_inquiry_reads_without_changing(api, db):
