@@ -27,7 +27,7 @@ from schemas.customers import (
     CustomerSchema,
     customer_schema,
 )
-from schemas.envelope import envelope_loader
+from schemas.envelope import STRING_RECORDS, envelope_loader
 from schemas.fastpath import PLAIN_EMAIL, FastLoader
 from tests.support.records import records_for
 
@@ -132,19 +132,24 @@ def test_fast_path_takes_the_common_valid_records():
 
 
 ENVELOPE = envelope_loader(3)
+ID_ENVELOPE = envelope_loader(3, STRING_RECORDS)
 BODIES = st.lists(st.one_of(st.dictionaries(TEXT, SCALAR, max_size=2), SCALAR), max_size=5)
 
 
+@pytest.mark.parametrize("envelope", [ENVELOPE, ID_ENVELOPE], ids=["objects", "strings"])
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(JSON, st.fixed_dictionaries({"body": st.one_of(VALUE, BODIES)}),
+                 st.fixed_dictionaries({"body": st.lists(TEXT, max_size=5)}),
                  st.fixed_dictionaries({"body": BODIES, "extra": SCALAR})))
-def test_envelope_fast_path_agrees_with_schema_load(payload):
-    agree(ENVELOPE, ENVELOPE.schema, payload)
+def test_envelope_fast_path_agrees_with_schema_load(envelope, payload):
+    agree(envelope, envelope.schema, payload)
 
 
 def test_envelope_fast_path_takes_valid_bodies():
     assert agree(ENVELOPE, ENVELOPE.schema, {"body": [customer("e", 1), {}, {"x": [1]}]})
     assert ENVELOPE.load({"body": [{}, {}, {}, {}]}) is None  # too many: the schema says so
+    assert agree(ID_ENVELOPE, ID_ENVELOPE.schema, {"body": ["ORDER-001", "", "x"]})
+    assert ID_ENVELOPE.load({"body": [{}]}) is None
 
 
 @pytest.mark.parametrize("record", [

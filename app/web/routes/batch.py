@@ -36,7 +36,9 @@ batch_bp = Blueprint("batch", __name__, url_prefix="/api/v4.0/integrations")
 def operation_requests(app) -> dict:
     """Return each registered operation's documented request schema, by URL name."""
     limit = app.config["MAX_RECORDS_PER_REQUEST"]
-    return {name: request_schema(name.title(), op.schema, limit) for name, op in OPERATIONS.items()}
+    # A schema's name, from the operation's: orders/transactions gives OrdersTransactions.
+    return {name: request_schema(name.title().replace("/", ""), op.record_field(), limit)
+            for name, op in OPERATIONS.items()}
 
 
 @batch_bp.post("/batch/<operation>")
@@ -66,10 +68,11 @@ def submit_job(operation: str) -> Response:
     """Store the records of a new job, then enqueue it; answer 200 with its id."""
     services = current_services()
     tenant = authenticate_request(services)
-    if get_operation(operation) is None:
+    known = get_operation(operation)
+    if known is None:
         raise ApiError(NOT_FOUND, f"No batch operation {operation!r}; "
                                   f"available: {', '.join(sorted(OPERATIONS))}.")
-    records = _read_envelope(services)
+    records = _read_envelope(services, known.record_type)
     submission = store_submission(services, tenant, operation, records)
     job_id = submission.job_id
     logs.bind(jobId=job_id)
@@ -115,10 +118,10 @@ def stop_job(job_id: str) -> Response:
     return json_response(status_body(result.job, title_of(result.job.operation), result.chunks))
 
 
-def _read_envelope(services: Services) -> jobs.Records:
+def _read_envelope(services: Services, record_type: str) -> jobs.Records:
     """Read the request's records, within the body and record limits (app/web/batch_body.py)."""
     if request.mimetype != "application/json":
         raise ApiError(UNSUPPORTED_TYPE, "Send the body as JSON, with "
                                          "Content-Type: application/json.")
     body = read_body(services.config.MAX_CONTENT_LENGTH)
-    return read_records(body, services.config.MAX_RECORDS_PER_REQUEST)
+    return read_records(body, services.config.MAX_RECORDS_PER_REQUEST, record_type)
