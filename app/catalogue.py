@@ -16,10 +16,10 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from schemas.customers import customer_schema
-from schemas.envelope import OBJECT_RECORDS
+from schemas.envelope import OBJECT_RECORDS, STRING_RECORDS
 from schemas.events import event_schema
 from schemas.fastpath import FastLoader
-from schemas.orders import order_schema
+from schemas.orders import order_lookup_schema, order_schema
 from schemas.points import (
     balance_adjustment_schema,
     balance_inquiry_schema,
@@ -92,6 +92,13 @@ OPERATIONS: dict[str, Operation] = {operation.name: operation for operation in (
         unique_field="orderId",
         unknown_customer="The customer is created (an empty profile), then the order.",
         idempotency_key="orderId: an order is created or updated; its points are awarded once"),
+    Operation(
+        name="orders/transactions", title="Order Transactions Batch Job",
+        schema=order_lookup_schema, unique_field=None, key_field="orderId",
+        record_type=STRING_RECORDS,
+        unknown_customer="Not applicable: a record is an orderId; one that names no order "
+                         "and no transaction fails with 9002.",
+        idempotency_key="none needed: a read"),
     Operation(
         name="redeem", title="Redemption Batch Job", schema=redemption_schema, unique_field=None,
         unknown_customer=_NO_CUSTOMER_FAILS,

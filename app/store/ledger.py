@@ -30,6 +30,8 @@ import psycopg
 log = logging.getLogger(__name__)
 
 Status = Literal["applied", "already_applied", "conflict", "insufficient"]
+# What wrote a row; its source id is the orderId or transactionId of the record.
+SOURCES = ("order", "cashback", "redemption", "adjustment")
 _MAX_WALKS = 5
 
 
@@ -90,6 +92,20 @@ class Posting:
         return details
 
 
+@dataclass(frozen=True)
+class Row:
+    """A row of the ledger as read back: who, what for, how many points, when."""
+
+    customer_id: str
+    source: str
+    source_id: str
+    points: int
+    amount: Decimal | None
+    reason: str | None
+    occurred_at: datetime | None
+    created_at: datetime
+
+
 class _Raced(Exception):
     """A concurrent chunk appended one of our sourceIds after we read the ledger."""
 
@@ -118,6 +134,27 @@ def balances(conn: psycopg.Connection, tenant_id: int, customer_ids: list[str]
                         (tenant_id, list(set(customer_ids)))).fetchall()
     found = {row[0]: Balance(row[1], row[2]) for row in rows}
     return {c: found.get(c, Balance(0)) for c in customer_ids}
+
+
+def rows_by_source_id(conn: psycopg.Connection, tenant_id: int, source_ids: list[str]
+                      ) -> dict[str, list[Row]]:
+    """Return the tenant's ledger rows whose source id is one of ``source_ids``, by source id,
+    each list in the order the rows were appended.
+
+    An adjustment sent without a transactionId is keyed ``<jobId>:<record index>`` by the
+    service, an id no client gave: it is never returned for one.
+    """
+    rows = conn.execute(
+        "SELECT customer_id, source, source_id, points, amount, reason, occurred_at, created_at"
+        " FROM points_ledger WHERE tenant_id = %s AND source = ANY(%s) AND source_id = ANY(%s)"
+        " AND NOT (source = 'adjustment' AND source_id = job_id || ':' || record_index)"
+        " ORDER BY id",
+        (tenant_id, list(SOURCES), sorted(set(source_ids))),
+    ).fetchall()
+    found: dict[str, list[Row]] = {}
+    for row in rows:
+        found.setdefault(row[2], []).append(Row(*row))
+    return found
 
 
 def _post_once(conn: psycopg.Connection, tenant_id: int, job_id: int, entries: list[Entry]

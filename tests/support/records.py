@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 
 from hypothesis import strategies as st
 
+from schemas.envelope import OBJECT_RECORDS
+
 # Any text, NUL and lone surrogates included.
 any_text = st.text(st.characters(exclude_categories=()), max_size=40)
 scalars = (st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1)
@@ -58,10 +60,10 @@ def near_valid_records_for(schema) -> st.SearchStrategy:
     """Records with the schema's fields, each holding a value that often passes."""
     fields = [name for name in schema.fields if name != "customerId"]
     required = [name for name in fields if schema.fields[name].required]
+    customer = ({"customerId": st.text(string.ascii_letters + string.digits + "-_", min_size=1,
+                                       max_size=40)} if "customerId" in schema.fields else {})
     return st.fixed_dictionaries(
-        {"customerId": st.text(string.ascii_letters + string.digits + "-_", min_size=1,
-                               max_size=40),
-         **{name: plausible.get(name, printable_text) for name in required}},
+        {**customer, **{name: plausible.get(name, printable_text) for name in required}},
         optional={name: plausible.get(name, st.none() | printable_text) for name in fields
                   if name not in required})
 
@@ -70,7 +72,19 @@ def records_for(schema) -> st.SearchStrategy:
     """Records close to valid, records with any values in its fields, and any JSON at all."""
     fields = [name for name in schema.fields if name != "customerId"]
     near_valid = near_valid_records_for(schema)
+    customer = ({"customerId": json_values | st.text(max_size=130)}
+                if "customerId" in schema.fields else {})
     wild = st.fixed_dictionaries(
-        {"customerId": json_values | st.text(max_size=130)},
+        customer,
         optional={name: json_values | plausible.get(name, printable_text) for name in fields})
     return near_valid | wild | json_values | st.dictionaries(any_text, json_values, max_size=4)
+
+
+def records_of(operation, *, near_valid: bool = False) -> st.SearchStrategy:
+    """Records as a request carries them for ``operation`` (objects, or ids alone), loaded
+    with ``operation.load``; with ``near_valid``, weighted towards records it accepts."""
+    if operation.record_type == OBJECT_RECORDS:
+        strategy = records_for(operation.schema)
+        return near_valid_records_for(operation.schema) | strategy if near_valid else strategy
+    key = plausible.get(operation.key_field, printable_text)
+    return (key | key | any_text | json_values) if near_valid else (any_text | key | json_values)
