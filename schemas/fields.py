@@ -171,18 +171,26 @@ def _unstorable_path(value: Any) -> str | None:
     return None
 
 
-class Money(fields.Decimal):
-    """A non-negative amount of money as a JSON number (not a string, not a boolean)."""
-
-    default_error_messages = {"invalid": "Not a valid amount; expected a JSON number."}
+class _NonNegativeJsonNumber:
+    """What the number fields below share: a JSON number (not a string, not a boolean, which
+    their marshmallow bases would convert) from 0 to ``maximum``."""
 
     def __init__(self, *, maximum: int = 10**12, **kwargs: Any) -> None:
         super().__init__(validate=validate.Range(min=0, max=maximum), **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+    def _json_number(self, value: Any) -> int | float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
+        return value
+
+
+class Money(_NonNegativeJsonNumber, fields.Decimal):
+    """A non-negative amount of money as a JSON number, loaded as a Decimal."""
+
+    default_error_messages = {"invalid": "Not a valid amount; expected a JSON number."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+        return super()._deserialize(self._json_number(value), attr, data, **kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any):
         # As a JSON number: the API document serialises the Range bounds with this.
@@ -190,22 +198,14 @@ class Money(fields.Decimal):
         return None if number is None else float(number)
 
 
-class JsonNumber(fields.Float):
-    """A JSON number (not a string, not a boolean) from 0 to ``maximum``, kept as sent.
-
-    For figures stored as the client gave them (a profile's totals): ``100`` stays an
-    integer and ``99.5`` a float, where ``fields.Float`` would also take ``"99.5"``.
-    """
+class JsonNumber(_NonNegativeJsonNumber, fields.Float):
+    """A non-negative JSON number kept as sent, for figures stored as the client gave them
+    (a profile's totals): ``100`` stays an integer and ``99.5`` a float."""
 
     default_error_messages = {"invalid": "Not a valid number; expected a JSON number."}
 
-    def __init__(self, *, maximum: int = 10**12, **kwargs: Any) -> None:
-        super().__init__(validate=validate.Range(min=0, max=maximum), **kwargs)
-
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.make_error("invalid")
-        return value
+        return self._json_number(value)
 
 
 class Points(fields.Integer):

@@ -3,10 +3,13 @@ in the shapes of Gameball's published document."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import psycopg
 from flask import Blueprint, Response
 
 from app.error_codes import CUSTOMER_NOT_FOUND
-from app.services import current_services
+from app.services import Services, current_services
 from app.store import ledger
 from app.store.customers import get_customer, known_customers
 from app.store.points_rules import PointsRule, default_rule, tenant_rule
@@ -35,13 +38,8 @@ NO_CUSTOMER = "No such customer for your tenant (7000)."
 )
 def show_customer(customer_id: str) -> Response:
     """Return the caller's customer ``customer_id``."""
-    services = current_services()
-    tenant = authenticate_request(services)
-    with services.db.transaction() as conn:
-        customer = get_customer(conn, tenant.id, customer_id)
-    if customer is None:
-        raise _no_customer(customer_id)
-    return json_response(customer)
+    return _answer(customer_id, lambda conn, services, tenant_id: get_customer(
+        conn, tenant_id, customer_id))
 
 
 @customers_bp.get("/customers/<path:customer_id>/balance")
@@ -55,14 +53,24 @@ def show_customer(customer_id: str) -> Response:
 )
 def show_balance(customer_id: str) -> Response:
     """Return the caller's customer's points and what they are worth."""
+    def read(conn: psycopg.Connection, services: Services, tenant_id: int) -> dict | None:
+        if not known_customers(conn, tenant_id, [customer_id]):
+            return None
+        balance = ledger.balances(conn, tenant_id, [customer_id])[customer_id]
+        return _balance_body(balance, tenant_rule(conn, tenant_id, default_rule(services.config)))
+    return _answer(customer_id, read)
+
+
+def _answer(customer_id: str, read: Callable[[psycopg.Connection, Services, int], dict | None]
+            ) -> Response:
+    """Answer what ``read`` finds of the caller's customer, in one transaction; 404 if none."""
     services = current_services()
     tenant = authenticate_request(services)
     with services.db.transaction() as conn:
-        if not known_customers(conn, tenant.id, [customer_id]):
-            raise _no_customer(customer_id)
-        balance = ledger.balances(conn, tenant.id, [customer_id])[customer_id]
-        rule = tenant_rule(conn, tenant.id, default_rule(services.config))
-    return json_response(_balance_body(balance, rule))
+        found = read(conn, services, tenant.id)
+    if found is None:
+        raise ApiError(CUSTOMER_NOT_FOUND, f"No customer with customerId {customer_id!r}.")
+    return json_response(found)
 
 
 def _balance_body(balance: ledger.Balance, rule: PointsRule) -> dict:
@@ -74,7 +82,3 @@ def _balance_body(balance: ledger.Balance, rule: PointsRule) -> dict:
             "availablePointsValue": float(rule.value_of(balance.available)),
             "pendingPoints": balance.pending,
             "pendingPointsValue": float(rule.value_of(balance.pending))}
-
-
-def _no_customer(customer_id: str) -> ApiError:
-    return ApiError(CUSTOMER_NOT_FOUND, f"No customer with customerId {customer_id!r}.")
