@@ -61,6 +61,7 @@ class ProfileFields(Schema):
     """The attributes both shapes carry, with the same rules in both places."""
 
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    name = _text()
     displayName = _text()
     firstName = _text()
     lastName = _text()
@@ -86,8 +87,8 @@ class ProfileFields(Schema):
 
 
 class CustomerAttributesSchema(ProfileFields):
-    """``customerAttributes``: the published document's profile, plus ``tags`` (which GET
-    answers there, so that a profile read can be sent back as it is)."""
+    """``customerAttributes``: the published document's profile, plus the seed's ``name`` and
+    ``tags`` (which GET answers there, so that a profile read can be sent back as it is)."""
 
     error_messages = {"type": "Must be a JSON object."}
 
@@ -111,7 +112,6 @@ SHARED_FIELDS = tuple(ProfileFields._declared_fields)
 class CustomerSchema(ProfileFields, CustomerRecordSchema):
     """One customer profile to create or update, keyed by ``customerId``, in either shape."""
 
-    name = _text()
     guest = StrictBoolean(allow_none=True)
     deviceToken = _text(512)
     osType = _text(32)
@@ -154,12 +154,6 @@ TOP_LEVEL_ONLY = tuple(name for name in TOP_LEVEL_FIELDS
                        if name not in CustomerAttributesSchema._declared_fields)
 
 
-class StoredAttributesSchema(CustomerAttributesSchema):
-    """A stored customer's attributes, as GET answers them (with the seed's ``name``)."""
-
-    name = _text()
-
-
 class StoredCustomerSchema(Schema):
     """A stored customer, as GET /customers/{customerId} answers it: the document's shape."""
 
@@ -173,7 +167,7 @@ class StoredCustomerSchema(Schema):
     osType = fields.String(allow_none=True)
     referrerCode = fields.String(allow_none=True)
     guest = fields.Boolean(allow_none=True)
-    customerAttributes = fields.Nested(StoredAttributesSchema, required=True, metadata={
+    customerAttributes = fields.Nested(CustomerAttributesSchema, required=True, metadata={
         "description": "Every stored attribute but the top-level-only fields, whichever shape "
                        "wrote it (the seed's name and tags included)."})
     createdAt = fields.String(required=True)

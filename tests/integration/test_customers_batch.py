@@ -284,12 +284,18 @@ def test_a_customer_read_is_a_record_to_send_back(api):
                     "paymentMethods": ["cash"], "totalSpent": 10.5,
                     "lastOrderDate": "2024-10-16T08:13:29.290000+00:00", "totalOrders": 1,
                     "avgOrderAmount": 10.5, "channel": "pos", "custom": {"k": "v"},
-                    "tags": ["t"]}}
+                    "tags": ["t"], "name": "Ro Trip"}}
     api.wait(api.submit([document]))
     read = api.customer("round-trip").json()
     assert {k: v for k, v in read.items() if k not in ("gameballId", "createdAt", "updatedAt")} == document
 
-    sent_back = {k: v for k, v in read.items() if k not in ("gameballId", "createdAt", "updatedAt")}
-    body = api.wait(api.submit([sent_back]))
-    assert body["response"]["successful"][0]["message"] == "Customer updated successfully"
+    api.wait(api.submit([customer("seed-trip")]))
+    seed_read = api.customer("seed-trip").json()
+    sent_back = [{k: v for k, v in answer.items() if k not in ("gameballId", "createdAt",
+                                                               "updatedAt")}
+                 for answer in (read, seed_read)]
+    body = api.wait(api.submit(sent_back))
+    assert [s["message"] for s in body["response"]["successful"]] == [
+        "Customer updated successfully"] * 2
     assert api.customer("round-trip").json()["gameballId"] == read["gameballId"]
+    assert api.customer("seed-trip").json()["customerAttributes"] == seed_read["customerAttributes"]

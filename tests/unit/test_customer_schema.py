@@ -117,8 +117,9 @@ def test_the_documents_shape_loads_into_the_same_flat_profile_as_the_seeds():
      "value in both places."),
     ({"customerId": "1", "customerAttributes": {"nickname": "x"}},
      "customerAttributes.nickname: Unknown field."),
-    ({"customerId": "1", "customerAttributes": {"name": "x"}},
-     "customerAttributes.name: Unknown field."),
+    ({"customerId": "1", "name": "x", "customerAttributes": {"name": "y"}},
+     "customerAttributes.name: Differs from the top-level name; send it once, or the same "
+     "value in both places."),
     ({"customerId": "1", "zip": "11511"}, "zip: Unknown field."),
     ({"customerId": "1", "customerAttributes": None}, "customerAttributes: Field may not be null."),
     ({"customerId": "1", "customerAttributes": ["x"]}, "customerAttributes: Must be a JSON object."),
