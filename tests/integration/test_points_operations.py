@@ -151,7 +151,7 @@ def test_cashback_once_per_transaction_across_jobs(api, db, make_tenant):
     assert outcomes[1] == {
         "customerId": "c-1", "index": 1, "code": 9004,
         "error": "transactionId: Already applied: this cashback (transactionId 'T-1') was "
-                 f"applied by record 0 of job {body['jobId']}; an transactionId applies once, "
+                 f"applied by record 0 of job {body['jobId']}; each transactionId applies once, "
                  "so this record changed nothing."}
     assert outcomes[2]["error"].startswith("transactionId: Already used by another cashback "
                                            "(customer 'c-1', 49 points)")
