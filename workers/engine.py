@@ -26,7 +26,7 @@ import redis
 from marshmallow import ValidationError, fields
 from psycopg import sql
 
-from app.catalogue import Operation, get_operation, record_key
+from app.catalogue import Operation, get_operation
 from app.domain import webhooks
 from app.domain.block_records import Unreadable, block_records
 from app.error_codes import (
@@ -130,7 +130,7 @@ def apply_chunk(services: Services, job_id: int, chunk_no: int, *,
                                                         base=base)
             else:
                 successful = []
-                failed = _entries(records, base, operation.key_field, [
+                failed = _entries(records, base, operation, [
                     Outcome.failed(index, UNEXPECTED, give_up_because)
                     for index in range(chunk.first_index, chunk.first_index + chunk.record_count)])
             jobs.complete_chunk(conn, job_id, chunk_no, successful, failed)
@@ -167,7 +167,7 @@ def _chunk_records(conn: psycopg.Connection, job: jobs.Job, chunk: jobs.ChunkRan
         stored = jobs.stored_records(conn, job.id)
         return stored, orjson.loads(stored), 0
     block = uploads.read_block(conn, job.id, chunk.part_no, chunk.block_no)
-    return block.lines, block_records(block, operation.schema), chunk.first_index
+    return block.lines, block_records(block, operation), chunk.first_index
 
 
 def _send_quietly(services: Services, job_id: int, chunk_nos: list[int]) -> None:
@@ -252,32 +252,34 @@ def evaluate_chunk(operation: Operation, apply: ApplyChunk, conn: psycopg.Connec
                                            error_line(error.messages)))
     applied = _apply_isolating_failures(operation.name, apply, conn, context, valid) if valid else []
     applied.sort(key=_INDEX)  # in the request's order (already, from every apply here)
-    key = operation.key_field
     successful = []
     for outcome in applied:
         if outcome.ok:
-            entry = _entry(records, base, key, outcome, "message")
+            entry = _entry(records, base, operation, outcome, "message")
             if outcome.details:  # (a balance, the points applied) after the seed's three fields
                 entry.update(outcome.details)
             successful.append(entry)
         else:
             failures.append(outcome)
     failures.sort(key=_INDEX)
-    return successful, _entries(records, base, key, failures)
+    return successful, _entries(records, base, operation, failures)
 
 
 _INDEX = itemgetter(0)  # an Outcome's index
 
 
-def _entry(records: list[Any], base: int, key: str, outcome: Outcome, label: str) -> dict:
+def _entry(records: list[Any], base: int, operation: Operation, outcome: Outcome,
+           label: str) -> dict:
     """Return the status body's entry for one outcome, its message under ``label``."""
-    return {key: record_key(records[outcome.index - base], key), "index": outcome.index,
-            label: outcome.message}
+    return {operation.key_field: operation.key_of(records[outcome.index - base]),
+            "index": outcome.index, label: outcome.message}
 
 
-def _entries(records: list[Any], base: int, key: str, failures: list[Outcome]) -> list[dict]:
+def _entries(records: list[Any], base: int, operation: Operation, failures: list[Outcome]
+             ) -> list[dict]:
     """Return the status body's ``failed`` entries for these outcomes, with their codes."""
-    return [{**_entry(records, base, key, o, "error"), "code": o.code.code} for o in failures]
+    return [{**_entry(records, base, operation, o, "error"), "code": o.code.code}
+            for o in failures]
 
 
 _REQUIRED = fields.Field.default_error_messages["required"]

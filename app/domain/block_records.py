@@ -2,7 +2,8 @@
 
 A block holds raw lines (``app.store.uploads``): an NDJSON line is parsed here, a CSV row
 (the JSON array of its cells) becomes a record by its part's header and the operation's
-schema (``schemas.csv_records``). A line that makes no record (not JSON, a row whose cells do
+schema (``schemas.csv_records``); for an operation whose records are ids (a JSON string in
+NDJSON), a CSV row's record is its key column's cell. A line that makes no record (not JSON, a row whose cells do
 not match the header, a line the web could not keep) is an ``Unreadable``: its record fails
 with that reason, like any record its schema refuses, and the upload goes on.
 """
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple
 import orjson
 from marshmallow import Schema
 
+from app.catalogue import Operation
 from app.store.uploads import StoredBlock
 from schemas.csv_records import CsvRecords, CsvRowError
 
@@ -26,10 +28,13 @@ class Unreadable(NamedTuple):
     line: str | None
 
 
-def block_records(block: StoredBlock, schema: Schema) -> list[Any]:
+def block_records(block: StoredBlock, operation: Operation) -> list[Any]:
     """Return the block's records, in order: each a JSON value, or an Unreadable."""
     lines = block.split()
-    csv_records = _csv_records(schema, tuple(block.header)) if block.format == "csv" else None
+    csv_records = None
+    if block.format == "csv":
+        csv_records = _csv_records(operation.schema, tuple(block.header))
+    ids = not operation.takes_objects
     records: list[Any] = []
     for position, line in enumerate(lines):
         reason = block.rejected.get(position)
@@ -47,6 +52,8 @@ def block_records(block: StoredBlock, schema: Schema) -> list[Any]:
             except CsvRowError as error:
                 records.append(Unreadable(str(error), _text(line)))
                 continue
+            if ids and operation.key_field in value:
+                value = value[operation.key_field]
         records.append(value)
     return records
 

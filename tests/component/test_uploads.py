@@ -133,3 +133,19 @@ def test_an_upload_in_another_charset_is_refused(app, keys):
     answer = upload(app.test_client(), headers, b"customerId\n1\n",
                     "text/csv; charset=latin-1")
     assert (answer.status_code, answer.get_json()["code"]) == (415, 3013)
+
+
+def test_records_that_are_ids_come_as_json_strings_or_a_key_column(app, keys):
+    _, headers = keys
+    services = app.extensions["batchq"]
+    lines = upload(app.test_client(), headers, b'"ORDER-404"\n{"orderId": "o"}\n',
+                   operation="orders/transactions")
+    rows = upload(app.test_client(), headers, b"orderId\nORDER-405\n", "text/csv",
+                  operation="orders/transactions")
+    for answer, expected in ((lines, {0: ("ORDER-404", 9002), 1: (None, 3003)}),
+                             (rows, {0: ("ORDER-405", 9002)})):
+        job_id = answer.get_json()["jobId"]
+        apply_all(services, job_id)
+        body = app.test_client().get(f"/api/v4.0/integrations/batch/{job_id}", headers=headers)
+        failed = body.get_json()["response"]["failed"]
+        assert {f["index"]: (f["orderId"], f["code"]) for f in failed} == expected

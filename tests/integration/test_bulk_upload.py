@@ -47,7 +47,7 @@ def test_a_csv_upload_maps_its_columns(api):
     done = api.wait(response.json()["jobId"])
     assert (done["finishedCount"], done["errorCount"]) == (5, 1)
     assert done["response"]["failed"][0]["index"] == 5
-    stored = api.customer("csv-3").json()
+    stored = api.customer("csv-3").json()["customerAttributes"]
     assert (stored["custom"], stored["tags"]) == ({"tier": "gold"}, ["vip", "n3"])
 
 

@@ -31,18 +31,16 @@ uploads_bp = Blueprint("uploads", __name__, url_prefix="/api/v4.0/integrations")
 PART_NO = {"part_no": {"description": "The part's number: parts are numbered in the order "
                                       "their records are to be indexed.",
                        "schema": {"type": "integer", "minimum": 1, "maximum": 10_000}}}
-OPERATION = {"operation": {"description": "The batch operation (GET /batch/operations).",
-                           "schema": {"type": "string", "enum": sorted(OPERATIONS)}}}
 
 
-@uploads_bp.post("/batch/<operation>/uploads")
+@uploads_bp.post("/batch/<operation:operation>/uploads")
 @documented(
     "Open a multi-part upload of a bulk job",
     description="Creates an `open` job; send its records as numbered parts "
                 "(PUT /batch/{jobId}/parts/{n}), then close it. An `Idempotency-Key` opens "
                 "the same upload again; `callbackUrl` receives the final status.",
-    path_params=OPERATION,
     query=CallbackQuerySchema,
+    expand=("operation", lambda app: dict.fromkeys(OPERATIONS)),
     responses={200: (UploadOpenedSchema, "The upload is open."),
                404: "No such operation.",
                422: "callbackUrl or Idempotency-Key not valid (3003), or the key used "
