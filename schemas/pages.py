@@ -44,3 +44,22 @@ class SuccessfulPageSchema(_OutcomesPageSchema):
     """A page of the job's applied records, in record order."""
 
     successful = fields.List(fields.Nested(SuccessfulRecordSchema), required=True)
+
+
+class UnprocessedRecordSchema(Schema):
+    """A record never applied (its job was stopped or failed), as it was sent."""
+
+    customerId = fields.Raw(required=True, allow_none=True, metadata={
+        "description": "The record's key (customerId, or its operation's key field)."})
+    index = fields.Integer(required=True)
+    record = fields.Raw(required=True, allow_none=True, metadata={
+        "description": "The record as sent (a CSV row: the record it makes); null for a "
+                       "line that made no record."})
+    line = fields.String(allow_none=True, metadata={
+        "description": "For a line that made no record: the line as sent, if it was kept."})
+
+
+class UnprocessedPageSchema(_OutcomesPageSchema):
+    """A page of the job's unprocessed records, in record order."""
+
+    unprocessed = fields.List(fields.Nested(UnprocessedRecordSchema), required=True)

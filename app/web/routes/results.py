@@ -1,9 +1,17 @@
-"""A job's failed or successful records alone, paginated, for jobs too large to read whole."""
+"""A job's records by what became of them: applied (``/successful``), failed (``/failed``), or
+never applied because the job was stopped or failed (``/unprocessed``, with the record).
+
+Each is a JSON page at a time (``limit``, ``cursor``), in index order: what a job too large to
+read whole is read by.
+"""
 
 from __future__ import annotations
 
+from itertools import islice
+
 from flask import Blueprint, Response, request
 
+from app.domain.unprocessed import unprocessed_entries
 from app.services import current_services
 from app.store import jobs
 from app.store.results import outcomes_page
@@ -13,7 +21,7 @@ from app.web.lookup import JOB_ID, find_job, resolve_job_id
 from app.web.openapi import documented
 from app.web.params import load_params
 from schemas import cursors
-from schemas.pages import FailedPageSchema, SuccessfulPageSchema
+from schemas.pages import FailedPageSchema, SuccessfulPageSchema, UnprocessedPageSchema
 from schemas.queries import ResultsPageQuerySchema
 
 results_bp = Blueprint("results", __name__, url_prefix="/api/v4.0/integrations")
@@ -21,9 +29,10 @@ results_bp = Blueprint("results", __name__, url_prefix="/api/v4.0/integrations")
 _page_schema = ResultsPageQuerySchema()
 
 
-def _documented_side(side: str, page_schema: type):
+def _documented_side(summary: str, page_schema: type):
     return documented(
-        f"List a job's {side} records, a page at a time",
+        summary,
+        description="A page at a time, in index order. Complete once the job ended.",
         path_params=JOB_ID,
         query=ResultsPageQuerySchema,
         responses={200: page_schema, 422: "limit or cursor is not valid (3003).",
@@ -33,30 +42,44 @@ def _documented_side(side: str, page_schema: type):
 
 
 @results_bp.get("/batch/<job_id>/failed")
-@_documented_side("failed", FailedPageSchema)
+@_documented_side("List a job's failed records, with their index, error and code",
+                  FailedPageSchema)
 def show_failed(job_id: str) -> Response:
-    """Return a page of the job's failed records, in record order."""
-    return _outcomes(job_id, "failed")
+    """Return the job's failed records, in record order."""
+    return _side(job_id, "failed")
 
 
 @results_bp.get("/batch/<job_id>/successful")
-@_documented_side("successful", SuccessfulPageSchema)
+@_documented_side("List a job's applied records, with their index", SuccessfulPageSchema)
 def show_successful(job_id: str) -> Response:
-    """Return a page of the job's applied records, in record order."""
-    return _outcomes(job_id, "successful")
+    """Return the job's applied records, in record order."""
+    return _side(job_id, "successful")
 
 
-def _outcomes(raw: str, side: str) -> Response:
+@results_bp.get("/batch/<job_id>/unprocessed")
+@_documented_side("List the records a stopped or failed job never applied, as sent",
+                  UnprocessedPageSchema)
+def show_unprocessed(job_id: str) -> Response:
+    """Return the job's records that have no outcome, each with the record it was sent as."""
+    return _side(job_id, "unprocessed")
+
+
+def _side(raw: str, side: str) -> Response:
     services = current_services()
     tenant = authenticate_request(services)
     query = load_params(_page_schema, request.args)
-    (after,) = query.get("cursor", (-1,))
     job_id = resolve_job_id(services, raw)
     with services.db.transaction() as conn:
         job = find_job(conn, tenant.id, job_id, raw)
-        outcomes = outcomes_page(conn, job_id, side, after_index=after, limit=query["limit"] + 1)
-    page = outcomes[:query["limit"]]
-    next_cursor = cursors.encode(page[-1]["index"]) if len(outcomes) > len(page) else None
+    (after,) = query.get("cursor", (-1,))
+    limit = query["limit"]
+    if side == "unprocessed":
+        entries = list(islice(unprocessed_entries(services.db, job, after_index=after), limit + 1))
+    else:
+        with services.db.statement() as conn:
+            entries = outcomes_page(conn, job_id, side, after_index=after, limit=limit + 1)
+    page = entries[:limit]
+    next_cursor = cursors.encode(page[-1]["index"]) if len(entries) > len(page) else None
     body = {"jobId": job.id, "status": job.status, side: page, "nextCursor": next_cursor}
     if job.results_purged_at is not None:
         body["resultsPurgedAt"] = jobs.iso(job.results_purged_at)
