@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+import orjson
 import psycopg
 
 from tests.support.bulk import ndjson
@@ -73,6 +74,9 @@ def test_a_bulk_job_stopped_mid_way_lists_exactly_the_records_it_never_applied(
     assert len(successful) == applied and read_all(api, job_id, "failed") == []
     assert sorted(e["index"] for e in successful + unprocessed) == list(range(1000))
     assert all(e["record"] == records[e["index"]] for e in unprocessed)
+    streamed = api.request("GET", f"/batch/{job_id}/unprocessed",
+                           headers={"Accept": "application/x-ndjson"})
+    assert [orjson.loads(line) for line in streamed.content.splitlines()] == unprocessed
     assert {e["customerId"] for e in unprocessed} == {records[e["index"]]["customerId"]
                                                       for e in unprocessed}
     # Nothing was applied after the answer: what is stored is exactly what was applied.

@@ -1,8 +1,9 @@
 """A job's records by what became of them: applied (``/successful``), failed (``/failed``), or
 never applied because the job was stopped or failed (``/unprocessed``, with the record).
 
-Each is a JSON page at a time (``limit``, ``cursor``), in index order: what a job too large to
-read whole is read by.
+Each is a JSON page at a time (``limit``, ``cursor``), or, with ``Accept:
+application/x-ndjson`` or ``text/csv``, every entry of the job as one file
+(``app.web.result_files``): what a job too large to read whole is read by.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from itertools import islice
 
 from flask import Blueprint, Response, request
 
+from app.catalogue import get_operation
 from app.domain.unprocessed import unprocessed_entries
 from app.services import current_services
 from app.store import jobs
@@ -20,6 +22,7 @@ from app.web.jsonio import json_response
 from app.web.lookup import JOB_ID, find_job, resolve_job_id
 from app.web.openapi import documented
 from app.web.params import load_params
+from app.web.result_files import FILE_TYPES, file_response, requested_format
 from schemas import cursors
 from schemas.pages import FailedPageSchema, SuccessfulPageSchema, UnprocessedPageSchema
 from schemas.queries import ResultsPageQuerySchema
@@ -32,9 +35,12 @@ _page_schema = ResultsPageQuerySchema()
 def _documented_side(summary: str, page_schema: type):
     return documented(
         summary,
-        description="A page at a time, in index order. Complete once the job ended.",
+        description="A page at a time as JSON, in index order; with `Accept: "
+                    "application/x-ndjson` or `text/csv`, every entry of the job as one file "
+                    "(`limit` and `cursor` are then ignored). Complete once the job ended.",
         path_params=JOB_ID,
         query=ResultsPageQuerySchema,
+        response_types=tuple(FILE_TYPES),
         responses={200: page_schema, 422: "limit or cursor is not valid (3003).",
                    404: "No such job (another tenant's included)."},
         tags=("batch",),
@@ -67,10 +73,14 @@ def show_unprocessed(job_id: str) -> Response:
 def _side(raw: str, side: str) -> Response:
     services = current_services()
     tenant = authenticate_request(services)
-    query = load_params(_page_schema, request.args)
+    fmt = requested_format()
+    query = load_params(_page_schema, request.args) if fmt is None else {}
     job_id = resolve_job_id(services, raw)
     with services.db.transaction() as conn:
         job = find_job(conn, tenant.id, job_id, raw)
+    key = get_operation(job.operation).key_field
+    if fmt is not None:
+        return file_response(services, job, side, key, fmt)
     (after,) = query.get("cursor", (-1,))
     limit = query["limit"]
     if side == "unprocessed":
