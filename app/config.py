@@ -114,6 +114,16 @@ class Config:
         # Longest wait for a connection (and to open one): with PostgreSQL away, a POST
         # answers 503 after this long rather than hanging on the pool.
         self.DB_POOL_TIMEOUT_SECONDS = _int(env, "DB_POOL_TIMEOUT_SECONDS", 5, minimum=1)
+        # A PostgreSQL connection whose other end fell silent (a host cut off) is dropped
+        # after about this long, by both ends: TCP keepalives and TCP_USER_TIMEOUT on the
+        # client (libpq) and, asked per session, on the server. Until then the server holds
+        # the lost transaction's row locks (docs/cluster.md).
+        self.DB_DEAD_PEER_SECONDS = _int(env, "DB_DEAD_PEER_SECONDS", 15, minimum=3)
+        # A transaction whose client is alive but does nothing (a frozen process) is ended
+        # after this long; a chunk's own pauses between statements are milliseconds.
+        self.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = _int(
+            env, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 20_000, minimum=1000)
+
 
         # Live counters of a job are kept this long after its last update.
         self.PROGRESS_TTL_SECONDS = _int(env, "PROGRESS_TTL_SECONDS", 7 * 24 * 3600, minimum=60)
