@@ -136,10 +136,11 @@ class Config:
         # Deliveries of a chunk (or a job's start) that end in a bug or a lost worker; after
         # the last one its records fail with the reason instead of looping for ever.
         self.CHUNK_MAX_ATTEMPTS = _int(env, "CHUNK_MAX_ATTEMPTS", 5, minimum=1)
-        # The sweeper re-enqueues an unfinished job that made no progress for this long;
-        # with the interval below, a stalled job is picked up again within 45 s.
-        self.STALLED_AFTER_SECONDS = _int(env, "STALLED_AFTER_SECONDS", 30, minimum=1)
-        self.SWEEP_INTERVAL_SECONDS = _int(env, "SWEEP_INTERVAL_SECONDS", 15, minimum=1)
+        # The sweeper re-enqueues an unfinished job that made no progress for this long, and
+        # a chunk whose delivery began this long ago and holds no lock (its worker is gone);
+        # with the interval below, either is picked up again within 30 s.
+        self.STALLED_AFTER_SECONDS = _int(env, "STALLED_AFTER_SECONDS", 20, minimum=1)
+        self.SWEEP_INTERVAL_SECONDS = _int(env, "SWEEP_INTERVAL_SECONDS", 10, minimum=1)
         # Per-record results of a job are kept this long after it ended, then purged (its
         # summary stays); beat sends the purge every PURGE_INTERVAL_SECONDS.
         self.RESULT_RETENTION_DAYS = _int(env, "RESULT_RETENTION_DAYS", 30, minimum=1)

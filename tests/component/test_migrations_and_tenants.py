@@ -46,7 +46,7 @@ def test_json_stored_before_0007_reads_back_the_same_after_it(servers, tmp_path)
             conn.execute("INSERT INTO batch_chunks (job_id, chunk_no, first_index, record_count,"
                          " finished_count, successful, failed, done_at)"
                          " VALUES (%s, 0, 0, 1, 1, %s, '[]', now())", (job_id, Json(outcomes)))
-        assert migrations.upgrade(url) == ["0007_json_as_bytes"]
+        assert migrations.upgrade(url)[0] == "0007_json_as_bytes"  # then any later ones
         with psycopg.connect(url) as conn:
             assert orjson.loads(jobs.stored_records(conn, job_id)) == records
             (chunk,) = jobs.done_chunks(conn, job_id)
