@@ -2,7 +2,8 @@
 
 Every variable is listed in the README with its default. The two that name servers
 (``DATABASE_URL``, ``REDIS_URL``) have no default: a process started without them stops
-with a message instead of silently talking to some other server.
+with a message instead of silently talking to some other server. ``BROKER_URL`` defaults to
+``REDIS_URL``: Redis is the broker unless RabbitMQ is named.
 """
 
 from __future__ import annotations
@@ -96,6 +97,15 @@ class Config:
         env = os.environ if env is None else env
         self.DATABASE_URL = _required(env, "DATABASE_URL")
         self.REDIS_URL = _required(env, "REDIS_URL")
+        # Celery's broker: RabbitMQ (amqp://...) or, by default, the Redis of REDIS_URL, which
+        # keeps the live counters and the rate limits whichever broker carries the messages.
+        self.BROKER_URL = env.get("BROKER_URL", "").strip() or self.REDIS_URL
+        # A broker connection silent for about two heartbeats is dead: RabbitMQ gives a lost
+        # worker's unacknowledged messages back then, and either end reconnects.
+        self.BROKER_HEARTBEAT_SECONDS = _int(env, "BROKER_HEARTBEAT_SECONDS", 10, minimum=2)
+        # Longest wait to connect to the broker or for it to take a message: a POST whose
+        # broker is unreachable still answers (the sweeper sends the job later).
+        self.BROKER_TIMEOUT_SECONDS = _int(env, "BROKER_TIMEOUT_SECONDS", 5, minimum=1)
         # "tenant:apikey:secretkey,..." provisioned at start, for development and tests.
         self.BATCH_API_KEYS = env.get("BATCH_API_KEYS", "")
 
@@ -123,7 +133,6 @@ class Config:
         # after this long; a chunk's own pauses between statements are milliseconds.
         self.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = _int(
             env, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 20_000, minimum=1000)
-
 
         # Live counters of a job are kept this long after its last update.
         self.PROGRESS_TTL_SECONDS = _int(env, "PROGRESS_TTL_SECONDS", 7 * 24 * 3600, minimum=60)

@@ -16,10 +16,13 @@ class ReadyChecksSchema(Schema):
 
     postgres = fields.String(required=True)
     redis = fields.String(required=True)
+    broker = fields.String(required=True, metadata={
+        "description": "Celery's broker (BROKER_URL): RabbitMQ, or the Redis above."})
 
 
 class ReadySchema(Schema):
-    """Whether PostgreSQL and Redis answer, and how many Celery workers answer a ping."""
+    """Whether PostgreSQL, Redis and the broker answer, and how many Celery workers answer a
+    ping."""
 
     status = fields.String(required=True, validate=validate.OneOf(["ready", "unavailable"]))
     checks = fields.Nested(ReadyChecksSchema, required=True)

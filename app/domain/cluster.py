@@ -11,8 +11,6 @@ import logging
 from dataclasses import dataclass
 
 import psycopg
-import redis
-from kombu.exceptions import OperationalError as BrokerError
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -42,9 +40,9 @@ def snapshot(services: Services) -> Snapshot:
     except psycopg.Error as error:
         log.warning("job figures unavailable: %s", error)
     try:
-        queues = broker.queue_depths(services.redis, broker.queue_names(services.celery))
+        queues = broker.queue_depths(services.celery, broker.queue_names(services.celery))
         workers = broker.workers_alive(services.celery)
-    except (redis.RedisError, BrokerError, OSError) as error:
+    except broker.BROKER_ERRORS as error:
         log.warning("queue and worker figures unavailable: %s", error)
     return Snapshot(jobs, oldest, queues, workers)
 
@@ -68,8 +66,8 @@ class ServiceCollector(Collector):
                                     value=now.oldest_queued_seconds)
         if now.queues is not None:
             depth = GaugeMetricFamily("batchq_queue_depth",
-                                      "Messages waiting in each Celery queue (Redis LLEN).",
-                                      labels=["queue"])
+                                      "Messages waiting in each Celery queue, as the broker "
+                                      "counts them.", labels=["queue"])
             for name, length in now.queues.items():
                 depth.add_metric([name], length)
             yield depth

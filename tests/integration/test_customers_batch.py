@@ -9,6 +9,7 @@ import pytest
 
 from app.store import tenants
 from schemas.jobs import JobStatusSchema
+from tests.support.brokers import on_both_brokers
 from tests.support.factories import SEED_REQUEST, customer, customers
 
 STATUS_FIELDS = {"jobId", "operation", "errorCount", "totalCount", "finishedCount", "startedAt",
@@ -64,6 +65,7 @@ def test_seed_example_creates_then_updates(api):
         "Customer updated successfully"] * 2
 
 
+@on_both_brokers
 def test_thousand_records_with_invalid_ones_get_exact_outcomes(api, db):
     records = customers(1000, prefix="mix")
     expected_errors = {}

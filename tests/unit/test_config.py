@@ -32,3 +32,10 @@ def test_bad_values_are_named(name, value, fragment):
 def test_warm_start_is_on_unless_turned_off():
     assert Config(SERVERS).WARM_START is True
     assert Config({**SERVERS, "WARM_START": "false"}).WARM_START is False
+
+
+def test_the_broker_is_redis_unless_rabbitmq_is_named():
+    assert Config(SERVERS).BROKER_URL == "redis://r/0"
+    rabbit = Config({**SERVERS, "BROKER_URL": "amqp://u:p@mq:5672/batchq"})
+    assert (rabbit.BROKER_URL, rabbit.REDIS_URL) == ("amqp://u:p@mq:5672/batchq", "redis://r/0")
+

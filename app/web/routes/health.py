@@ -24,23 +24,27 @@ def healthz() -> Response:
 
 @health_bp.get("/readyz")
 @documented("Readiness probe", auth=False, tags=("operations",),
-            responses={200: (ReadySchema, "PostgreSQL and Redis answer."),
-                       503: (ReadySchema, "PostgreSQL or Redis does not answer.")})
+            responses={200: (ReadySchema, "PostgreSQL, Redis and the broker answer."),
+                       503: (ReadySchema, "PostgreSQL, Redis or the broker does not answer.")})
 def readyz() -> Response:
-    """Report whether PostgreSQL and Redis answer, and how many workers answer a ping."""
+    """Report whether PostgreSQL, Redis and the broker answer, and how many workers answer a
+    ping."""
     services = current_services()
-    checks = {"postgres": "ok", "redis": "ok"}
+    checks = {"postgres": "ok", "redis": "ok", "broker": "ok"}
     try:
         with services.db.pool.connection(timeout=2) as conn:
             conn.execute("SELECT 1")
     except (psycopg.Error, Exception) as error:  # noqa: BLE001 - any failure means not ready
         checks["postgres"] = f"unavailable: {type(error).__name__}"
-    workers = 0
     try:
         services.redis.ping()
-        workers = len(broker.ping_workers(services.celery))
     except (redis.RedisError, OSError) as error:
         checks["redis"] = f"unavailable: {type(error).__name__}"
+    workers = 0
+    try:
+        workers = len(broker.ping_workers(services.celery))
+    except broker.BROKER_ERRORS as error:
+        checks["broker"] = f"unavailable: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
     body = {"status": "ready" if ready else "unavailable", "checks": checks, "workers": workers}
     return json_response(body, 200 if ready else 503)
