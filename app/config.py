@@ -150,6 +150,12 @@ class Config:
         # with the interval below, either is picked up again within 30 s.
         self.STALLED_AFTER_SECONDS = _int(env, "STALLED_AFTER_SECONDS", 20, minimum=1)
         self.SWEEP_INTERVAL_SECONDS = _int(env, "SWEEP_INTERVAL_SECONDS", 10, minimum=1)
+        # Each worker writes a heartbeat row this often; a host none of whose workers beat
+        # for WORKER_LOST_AFTER_SECONDS shows as lost (/readyz, /metrics, the dashboard).
+        self.WORKER_HEARTBEAT_SECONDS = _int(env, "WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+        self.WORKER_LOST_AFTER_SECONDS = _int(env, "WORKER_LOST_AFTER_SECONDS", 30, minimum=2)
+        if self.WORKER_LOST_AFTER_SECONDS <= self.WORKER_HEARTBEAT_SECONDS:
+            raise ConfigError("WORKER_LOST_AFTER_SECONDS must exceed WORKER_HEARTBEAT_SECONDS")
         # Per-record results of a job are kept this long after it ended, then purged (its
         # summary stays); beat sends the purge every PURGE_INTERVAL_SECONDS.
         self.RESULT_RETENTION_DAYS = _int(env, "RESULT_RETENTION_DAYS", 30, minimum=1)

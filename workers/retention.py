@@ -5,7 +5,8 @@ outcomes. What stays is the job's row: status, counts and timestamps, so a GET s
 answers how the job went, and says that its per-record results were purged.
 
 The same run deletes Idempotency-Keys past IDEMPOTENCY_KEY_TTL_HOURS: lookups already treat
-them as unused, so deleting them here keeps that work out of every submit's transaction.
+them as unused, so deleting them here keeps that work out of every submit's transaction. It
+also forgets the heartbeats of worker hosts gone for a day (shown as lost until then).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 import psycopg
 
 from app.services import Services
-from app.store import idempotency, jobs
+from app.store import heartbeats, idempotency, jobs
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,16 @@ def purge_expired_keys(services: Services) -> int:
     purged = _in_batches(services, lambda conn: idempotency.purge_expired(conn, hours, BATCH))
     if purged:
         log.info("retention: deleted %d Idempotency-Keys older than %d hours", purged, hours)
+    return purged
+
+
+def purge_forgotten_hosts(services: Services) -> int:
+    """Delete the heartbeats of workers not heard of for a day; return how many."""
+    with services.db.transaction() as conn:
+        purged = heartbeats.purge_forgotten(conn)
+    if purged:
+        log.info("retention: forgot %d workers not heard of for %s", purged,
+                 heartbeats.FORGET_AFTER)
     return purged
 
 

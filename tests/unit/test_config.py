@@ -39,3 +39,7 @@ def test_the_broker_is_redis_unless_rabbitmq_is_named():
     rabbit = Config({**SERVERS, "BROKER_URL": "amqp://u:p@mq:5672/batchq"})
     assert (rabbit.BROKER_URL, rabbit.REDIS_URL) == ("amqp://u:p@mq:5672/batchq", "redis://r/0")
 
+
+def test_a_host_is_lost_only_after_missing_a_heartbeat():
+    with pytest.raises(ConfigError, match="WORKER_LOST_AFTER_SECONDS must exceed"):
+        Config({**SERVERS, "WORKER_HEARTBEAT_SECONDS": "30", "WORKER_LOST_AFTER_SECONDS": "30"})
