@@ -134,12 +134,13 @@ def running_cluster(run_dir: Path, *, broker: str = "redis", workers: int = 3,
     """
     if broker not in BROKERS:
         raise ValueError(f"broker must be one of {BROKERS}, not {broker!r}")
-    run_dir = run_dir.resolve()
-    shutil.rmtree(run_dir, ignore_errors=True)
-    run_dir.mkdir(parents=True)
     network = Network.create()
     with ExitStack() as stack:
         stack.callback(network.destroy)
+        # The slot is this run's alone: so is its folder, emptied of what a last run left.
+        run_dir = run_dir.resolve() / f"slot-{network.slot}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
         data = network.add_host("data", ("db", "mq"))
         inside = ("ip", "netns", "exec", data.netns)
         postgres = stack.enter_context(embedded_postgres(

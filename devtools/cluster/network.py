@@ -93,11 +93,11 @@ class Host:
         done = ip("netns", "pids", self.netns, check=False)
         return [int(pid) for pid in done.stdout.split()]
 
-    def kill_everything(self) -> None:
-        """SIGKILL every process on the host, as a power cut would."""
+    def kill_everything(self, sig: int = signal.SIGKILL) -> None:
+        """SIGKILL every process on the host, as a power cut would (or send it ``sig``)."""
         for pid in self.pids():
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, sig)
             except ProcessLookupError:
                 pass
 
