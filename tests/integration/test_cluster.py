@@ -21,8 +21,10 @@ import requests
 
 from devtools.cluster import network, rabbitmq
 from devtools.cluster.harness import API_KEY, BROKERS, SECRET_KEY, Cluster, running_cluster
+from tests.support import parked
 from tests.support.client import ApiClient
-from tests.support.factories import customer, customers
+from tests.support.factories import customers
+from tests.support.parked import stored_once
 from tests.support.service import wait_until
 
 pytestmark = pytest.mark.cluster
@@ -70,35 +72,14 @@ def api(cluster, db) -> ApiClient:
 
 
 @contextmanager
-def parked_chunk(cluster: Cluster, api: ApiClient, db, count: int = 300, index: int = 150):
-    """Submit a job whose chunk holding ``index`` waits on a row lock inside its transaction;
-    yield (job id, records, the worker host applying it, release). ``release`` lets it go on."""
-    blocker = customer(f"blocker-{api.tenant_id}-{count}-{index}-{id(db)}")
-    api.wait(api.submit([blocker]))
-    records = customers(count)
-    records[index] = blocker
-    holder = psycopg.connect(cluster.database_url)
-    try:
-        holder.execute("SELECT 1 FROM customers WHERE tenant_id = %s AND customer_id = %s"
-                       " FOR UPDATE", (api.tenant_id, blocker["customerId"]))
-        job_id = api.submit(records)
-        address = wait_until(lambda: db.execute(
-            "SELECT host(client_addr) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            " AND query LIKE '%%INSERT INTO customers%%'").fetchone(),
-            timeout=RECOVERY, what="a worker to wait inside the parked chunk")[0]
+def parked_chunk(cluster: Cluster, api: ApiClient, db):
+    """Submit a job of three chunks whose second waits on a row lock inside its transaction;
+    yield (job id, records, the worker host applying it, release)."""
+    with parked.parked_chunk(cluster.database_url, api, db, index=150, count=300,
+                             timeout=RECOVERY) as chunk:
         host = next(name for name, h in cluster.network.hosts.items()
-                    if "db" in h.networks and h.address("db") == address)
-        yield job_id, records, host, holder.commit
-    finally:
-        holder.close()
-
-
-def stored_once(db, tenant_id: int, records: list[dict]) -> tuple[int, int]:
-    """Return (records stored, records updated after their creation) among ``records``."""
-    return db.execute(
-        "SELECT count(*), count(*) FILTER (WHERE updated_at <> created_at) FROM customers"
-        " WHERE tenant_id = %s AND customer_id = ANY(%s)",
-        (tenant_id, [r["customerId"] for r in records])).fetchone()
+                    if "db" in h.networks and h.address("db") == chunk.client_address)
+        yield chunk.job_id, chunk.records, host, chunk.release
 
 
 def chunk(db, job_id: str, chunk_no: int) -> tuple:
