@@ -7,10 +7,14 @@ every web process then shares.
 
 import os
 
+from app.config import listen_address, socket_address
 from app.observability.logs import GUNICORN_LOGCONFIG
 from app.runtime.gunicorn_hooks import child_exit, post_worker_init  # noqa: F401 - hooks
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# Every interface unless HOST names one: behind a platform's router or in a container, that
+# is how the service is reached. `make run` serves 127.0.0.1 unless told otherwise.
+bind = socket_address(listen_address(os.environ, default="0.0.0.0"),
+                      os.environ.get("PORT", "8000"))
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Requests mostly wait on PostgreSQL and Redis, so threads serve them cheaply.
 worker_class = "gthread"

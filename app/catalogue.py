@@ -57,8 +57,8 @@ OPERATIONS: dict[str, Operation] = {operation.name: operation for operation in (
         name="balance-adjustment", title="Balance Adjustment Batch Job",
         schema=balance_adjustment_schema, unique_field=None,
         unknown_customer=_NO_CUSTOMER_FAILS,
-        idempotency_key="transactionId if given (applied once), else none: each record is a "
-                        "change"),
+        idempotency_key="transactionId if given (applied once; a repeat fails with 9004), else "
+                        "none: each record is a change"),
     Operation(
         name="balance-inquiry", title="Balance Inquiry Batch Job",
         schema=balance_inquiry_schema, unique_field=None,
@@ -66,7 +66,7 @@ OPERATIONS: dict[str, Operation] = {operation.name: operation for operation in (
     Operation(
         name="cashback", title="Cashback Batch Job", schema=cashback_schema, unique_field=None,
         unknown_customer="The customer is created (an empty profile), then rewarded.",
-        idempotency_key="transactionId: awarded once; a repeat answers \"Already applied\""),
+        idempotency_key="transactionId: awarded once; a repeat fails with 9004"),
     Operation(
         name="customers", title="Customer Creation Batch Job", schema=customer_schema,
         unique_field="customerId", unknown_customer="The customer is created.",
@@ -83,7 +83,7 @@ OPERATIONS: dict[str, Operation] = {operation.name: operation for operation in (
     Operation(
         name="redeem", title="Redemption Batch Job", schema=redemption_schema, unique_field=None,
         unknown_customer=_NO_CUSTOMER_FAILS,
-        idempotency_key="transactionId: redeemed once; a repeat answers \"Already applied\""),
+        idempotency_key="transactionId: redeemed once; a repeat fails with 9004"),
 )}
 
 

@@ -3,16 +3,23 @@
 Every variable is listed in the README with its default. The two that name servers
 (``DATABASE_URL``, ``REDIS_URL``) have no default: a process started without them stops
 with a message instead of silently talking to some other server. ``BROKER_URL`` defaults to
-``REDIS_URL``: Redis is the broker unless RabbitMQ is named.
+``REDIS_URL``: Redis is the broker unless RabbitMQ is named. A variable that is no longer read
+stops the process too, naming its replacement, rather than being ignored while its user
+believes it is in force.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from limits import RateLimitItem, parse_many
+
+# What WEBHOOK_ALLOW_NETWORKS lists, and what HOST names.
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class ConfigError(RuntimeError):
@@ -78,6 +85,37 @@ def _rates(env: Mapping[str, str], name: str, default: str) -> str:
         raise ConfigError(f"{name} must be rates like '30/second;360 per 30 seconds', "
                           f"got {value!r}") from None
     return value
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    networks = []
+    for item in filter(None, (part.strip() for part in env.get(name, "").split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError as error:
+            raise ConfigError(f"{name} must be networks separated by commas, like "
+                              f"10.0.0.0/8,fd00::/8; {error}") from None
+    return tuple(networks)
+
+
+def _removed(env: Mapping[str, str], name: str, instead: str) -> None:
+    if env.get(name, "").strip():
+        raise ConfigError(f"{name} is no longer read: {instead}, and unset {name}")
+
+
+def listen_address(env: Mapping[str, str], *, default: str) -> Address:
+    """Return HOST, the address the API and Flower listen on, or ``default`` when unset."""
+    raw = env.get("HOST", "").strip() or default
+    try:
+        return ipaddress.ip_address(raw)
+    except ValueError:
+        raise ConfigError("HOST must be the IP address to listen on (127.0.0.1 for this "
+                          f"machine only, 0.0.0.0 for every interface), got {raw!r}") from None
+
+
+def socket_address(host: Address, port: int | str) -> str:
+    """Return ``host:port`` as gunicorn's bind and URLs write it: IPv6 in brackets."""
+    return f"{host}:{port}" if host.version == 4 else f"[{host}]:{port}"
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -195,6 +233,10 @@ class Config:
         self.WEBHOOK_TIMEOUT_SECONDS = _int(env, "WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
         self.WEBHOOK_MAX_ATTEMPTS = _int(env, "WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
         self.WEBHOOK_RETRY_BACKOFF_MAX = _int(env, "WEBHOOK_RETRY_BACKOFF_MAX", 600, minimum=1)
-        # Off: callbacks go to public addresses only (the SSRF guard, app.domain.webhook_targets).
-        # On for development and tests, whose receivers listen on localhost.
-        self.WEBHOOK_ALLOW_PRIVATE_NETWORKS = _flag(env, "WEBHOOK_ALLOW_PRIVATE_NETWORKS")
+        # Callbacks go to public addresses only (the SSRF guard, app.domain.webhook_targets),
+        # and to these networks, which the operator lists one by one: `make run` and the
+        # tests list loopback, where their receivers listen; nothing else is implied.
+        _removed(env, "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+                 "list the networks webhooks may reach in WEBHOOK_ALLOW_NETWORKS instead "
+                 "(127.0.0.0/8,::1/128 for receivers on this machine)")
+        self.WEBHOOK_ALLOW_NETWORKS = _networks(env, "WEBHOOK_ALLOW_NETWORKS")

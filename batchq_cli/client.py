@@ -94,7 +94,7 @@ class BatchClient:
         response = self.request("POST", f"/batch/{operation}", content=_json_body(records),
                                 headers={"Content-Type": "application/json",
                                          "Idempotency-Key": idempotency_key})
-        if response.status_code != 202:
+        if response.status_code != 200:
             raise ApiError(response, error_message(response))
         return response.json()["jobId"]
 

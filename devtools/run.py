@@ -4,7 +4,8 @@ PostgreSQL and Redis come from DATABASE_URL and REDIS_URL when they are set, els
 are started with their data under ``.run/``; a server that merely happens to run on its default
 local port is never used silently. The Procfile's ``release`` line runs once, then ``web``,
 ``worker``, ``beat`` and ``flower`` run under honcho in the foreground. Ctrl-C stops those
-processes first and the embedded servers last.
+processes first and the embedded servers last. The API and Flower listen on ``HOST``, 127.0.0.1
+unless told otherwise, with the safeguards of ``devtools.exposure``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -27,12 +29,24 @@ from honcho.environ import parse_procfile
 from honcho.manager import Manager
 from honcho.printer import Printer
 
-from devtools.servers import ServerError, Servers, provide_servers
+from app.config import Address, Config, ConfigError, listen_address
+from devtools.exposure import (
+    DEFAULT_HOST,
+    DEMO_API_KEY,
+    DEMO_API_KEYS,
+    DEMO_OPERATOR_TOKEN,
+    DemoCredentialsExposed,
+    delete_demo_pair,
+    local_url,
+    refuse_demo_credentials_off_loopback,
+    served,
+)
+from devtools.servers import ServerError, provide_servers
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ("web", "worker", "beat", "flower")
-DEMO_API_KEYS = "demo:demo-api-key:demo-secret-key"
-DEMO_OPERATOR_TOKEN = "demo-operator-token"
+# Webhooks may reach a receiver on this machine (loopback), and nothing else non-public.
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 API_READY_TIMEOUT = 60  # seconds to wait for /healthz before printing the banner anyway
 
 # The two-customer example of Gameball's Batch API tutorial.
@@ -74,15 +88,24 @@ def main() -> int:
     signal.signal(signal.SIGHUP, lambda *_: signal.raise_signal(signal.SIGTERM))
     procfile = parse_procfile((ROOT / "Procfile").read_text()).processes
     try:
+        host = listen_address(os.environ, default=DEFAULT_HOST)
+        env = development_environment(os.environ, host)
+        refuse_demo_credentials_off_loopback(host, env)
         with provide_servers(ROOT / ".run", try_local_defaults=False) as servers:
-            env = process_environment(servers)
+            env.update(DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url)
+            Config(env)  # every setting checked once, before any process starts
+            _prepare_metrics_directory(env)
             log.info("running the release step: %s", procfile["release"])
             status = run_release(procfile["release"], env)
             if status != 0:
                 log.error("the release step failed (exit status %s)", status)
                 return status
-            return run_processes(procfile, env)
-    except ServerError as error:
+            if not host.is_loopback and delete_demo_pair(env["DATABASE_URL"]):
+                log.warning("deleted the demo key pair %s, which an earlier run stored: its "
+                            "keys are published, and this run serves other machines",
+                            DEMO_API_KEY)
+            return run_processes(procfile, env, host)
+    except (ServerError, ConfigError, DemoCredentialsExposed) as error:
         log.error("%s", error)
         return 1
     except KeyboardInterrupt:
@@ -94,31 +117,37 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def process_environment(servers: Servers) -> dict[str, str]:
-    """Return the environment the Procfile's processes run with."""
-    env = dict(os.environ, DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url)
+def development_environment(base: Mapping[str, str], host: Address) -> dict[str, str]:
+    """Return the environment the Procfile's processes run with, servers aside."""
+    env = dict(base)
+    # The API (gunicorn.conf.py reads HOST) and Flower (its own FLOWER_ADDRESS) alike.
+    env.update(HOST=str(host), FLOWER_ADDRESS=str(host))
     env.setdefault("PORT", "8000")
     env.setdefault("FLOWER_PORT", "5555")
     # A local run is for development: webhooks to a receiver on this machine are allowed.
-    env.setdefault("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
+    env.setdefault("WEBHOOK_ALLOW_NETWORKS", LOOPBACK_NETWORKS)
     if not env.get("BATCH_API_KEYS"):
         env["BATCH_API_KEYS"] = DEMO_API_KEYS
         log.info("BATCH_API_KEYS is unset: using the development pair %s", DEMO_API_KEYS)
     if not env.get("OPERATOR_TOKEN"):
         env["OPERATOR_TOKEN"] = DEMO_OPERATOR_TOKEN
         log.info("OPERATOR_TOKEN is unset: the dashboard takes %s", DEMO_OPERATOR_TOKEN)
-    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Web and worker share one metrics directory, so /metrics has the workers' counters;
-        # emptied first, as the processes that wrote it are gone.
-        metrics = ROOT / ".run" / "metrics"
-        shutil.rmtree(metrics, ignore_errors=True)
-        metrics.mkdir(parents=True)
-        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     # The Procfile's commands expect an activated virtualenv: activate ours.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     # Log lines should reach honcho as they are written, not when a buffer fills.
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def _prepare_metrics_directory(env: dict[str, str]) -> None:
+    """Give web and worker one empty metrics directory, unless the environment names one."""
+    # Shared, so that /metrics has the workers' counters; emptied, as the processes that
+    # wrote it are gone. Only once this run holds .run/: another run's must not be touched.
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics = ROOT / ".run" / "metrics"
+        shutil.rmtree(metrics, ignore_errors=True)
+        metrics.mkdir(parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
 
 
 def run_release(command: str, env: dict[str, str]) -> int:
@@ -136,19 +165,19 @@ def run_release(command: str, env: dict[str, str]) -> int:
             release.wait()
 
 
-def run_processes(procfile: dict[str, str], env: dict[str, str]) -> int:
+def run_processes(procfile: dict[str, str], env: dict[str, str], host: Address) -> int:
     """Run the long-lived Procfile processes under honcho until one stops or Ctrl-C."""
     manager = Manager(Printer(_BestEffortOutput(sys.stdout)))
     for name in PROCESSES:
         manager.add_process(name, procfile[name], env=env, cwd=str(ROOT))
-    threading.Thread(target=_announce_when_ready, args=(env,), daemon=True).start()
+    threading.Thread(target=_announce_when_ready, args=(env, host), daemon=True).start()
     manager.loop()
     return manager.returncode or 0
 
 
-def _announce_when_ready(env: dict[str, str]) -> None:
+def _announce_when_ready(env: dict[str, str], host: Address) -> None:
     """Print the banner once the API answers, below the processes' start-up logs."""
-    api = f"http://127.0.0.1:{env['PORT']}"
+    api = local_url(host, env["PORT"])
     deadline = time.monotonic() + API_READY_TIMEOUT
     ready = False
     while not ready and time.monotonic() < deadline:
@@ -158,7 +187,7 @@ def _announce_when_ready(env: dict[str, str]) -> None:
         log.warning("the API has not answered %s/healthz yet: see its log above", api)
     # Straight to stdout, not through honcho's printer: its per-line prefixes would break the
     # multi-line commands for pasting. One write, so other processes' lines hardly split it.
-    text = banner(api, f"http://127.0.0.1:{env['FLOWER_PORT']}", env["BATCH_API_KEYS"],
+    text = banner(api, local_url(host, env["FLOWER_PORT"]), served(host), env["BATCH_API_KEYS"],
                   env["OPERATOR_TOKEN"])
     output = _BestEffortOutput(sys.stdout)
     output.write(text)
@@ -201,8 +230,8 @@ def _answers(url: str) -> bool:
         return False
 
 
-def banner(api: str, flower: str, api_keys: str, operator_token: str) -> str:
-    """Return where the service is and ready-to-paste curl commands that use it."""
+def banner(api: str, flower: str, listening: str, api_keys: str, operator_token: str) -> str:
+    """Return where the service is, who can reach it, and ready-to-paste curl commands."""
     pair = api_keys.split(",")[0].split(":")
     api_key, secret_key = pair[1:] if len(pair) == 3 else ("YOUR-API-KEY", "YOUR-SECRET-KEY")
     batch = f"{api}/api/v4.0/integrations/batch"
@@ -213,6 +242,7 @@ def banner(api: str, flower: str, api_keys: str, operator_token: str) -> str:
     return f"""
 API:    {api}   (health: {api}/healthz, readiness: {api}/readyz)
 Flower: {flower}
+Both {listening}.
 Dashboard: {api}/dashboard   (operator token: {operator_token}); metrics: {api}/metrics
 
 Create a batch job (it answers {{"jobId": ...}}):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 STATUSES = ("queued", "running", "completed", "failed", "stopped")
+# The statuses of Gameball's published document (GET /batches/{batchId}/status).
+DOCUMENT_STATUSES = ("pending", "processing", "completed", "failed")
 
 
 class BalanceSchema(Schema):
@@ -34,6 +36,11 @@ class FailedRecordSchema(Schema):
     customerId = fields.Raw(required=True, allow_none=True)
     index = fields.Integer(required=True)
     error = fields.String(required=True)
+    code = fields.Integer(metadata={
+        "description": "The failure's error code: 3000 a field missing, 3003 a value not valid, "
+                       "7000 no such customer, 9004 a transaction id applied already, 9007 an "
+                       "invalid transaction time, 9008 insufficient balance, ... "
+                       "(GET /docs/errors)."})
 
 
 class JobResponseSchema(Schema):
@@ -46,7 +53,7 @@ class JobResponseSchema(Schema):
 class JobStatusSchema(Schema):
     """A batch job's state: the fields of Gameball's status body, plus jobId and finishedAt."""
 
-    jobId = fields.String(required=True)
+    jobId = fields.Integer(required=True)
     operation = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     totalCount = fields.Integer(required=True)
@@ -64,17 +71,48 @@ class JobStatusSchema(Schema):
 
 
 class JobCreatedSchema(Schema):
-    """The answer to a batch submission."""
+    """The answer to a batch submission: Gameball's ``jobId`` (a number), and ``status``."""
 
-    jobId = fields.String(required=True)
-    status = fields.String(required=True)
+    jobId = fields.Integer(required=True, metadata={
+        "description": "The job's id: a random positive integer below 2^53."})
+    status = fields.String(required=True, validate=validate.OneOf(["queued"]))
+
+
+class BatchStatusSchema(Schema):
+    """A job's state as Gameball's published document words it
+    (``GET /batches/{batchId}/status``)."""
+
+    batchId = fields.String(required=True, metadata={"description": "The jobId, as a string."})
+    status = fields.String(required=True, validate=validate.OneOf(DOCUMENT_STATUSES), metadata={
+        "description": "queued is pending, running is processing; a stopped job is completed "
+                       "with `stopped: true`."})
+    stopped = fields.Boolean(metadata={"description": "Present (true) for a stopped job."})
+    progress = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+    totalItems = fields.Integer(required=True)
+    processedItems = fields.Integer(required=True, metadata={
+        "description": "Records with an outcome, applied or failed."})
+    failedItems = fields.Integer(required=True)
+    results = fields.List(fields.Nested(SuccessfulRecordSchema), required=True)
+    errors = fields.List(fields.Nested(FailedRecordSchema), required=True)
+
+
+class BatchStoppedSchema(Schema):
+    """The answer to ``POST /batches/{batchId}/stop``."""
+
+    batchId = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(DOCUMENT_STATUSES))
+    stopped = fields.Boolean(required=True)
+    message = fields.String(required=True)
 
 
 class ErrorSchema(Schema):
-    """The one shape of every error body."""
+    """The one shape of every error body: Gameball's envelope, with ``errors`` by field."""
 
-    code = fields.Integer(required=True)
+    code = fields.Integer(required=True, metadata={
+        "description": "Gameball's published code for the case, or one of ours (GET /docs/errors)."})
     type = fields.String(required=True)
     message = fields.String(required=True)
+    documentationUrl = fields.String(required=True, metadata={
+        "description": "This service's table of error codes, at this code."})
     requestId = fields.String(required=True)
     errors = fields.Dict()

@@ -25,7 +25,7 @@ class JobPageSchema(Schema):
 
 
 class _OutcomesPageSchema(Schema):
-    jobId = fields.String(required=True)
+    jobId = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES),
                            metadata={"description": "The list is complete once the job ended."})
     nextCursor = fields.String(**_NEXT_CURSOR)

@@ -51,7 +51,7 @@ class JobCursor(Cursor):
     """A position in the job listing: (createdAt, jobId) of the last job of a page."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(str, str, format=JOB_CURSOR_FORMAT, **kwargs)
+        super().__init__(str, int, format=JOB_CURSOR_FORMAT, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple:
         created_at, job_id = super()._deserialize(value, attr, data, **kwargs)

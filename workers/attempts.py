@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 _ERROR_TEXT_LIMIT = 500
 
 
-def run_chunk(services: Services, job_id: str, chunk_no: int) -> engine.ChunkReport:
+def run_chunk(services: Services, job_id: int, chunk_no: int) -> engine.ChunkReport:
     """Apply a chunk within its attempt budget; give it up once the budget is spent.
 
     Raises what the attempt raised while budget remains, so that the task retries it.
@@ -57,7 +57,7 @@ def run_chunk(services: Services, job_id: str, chunk_no: int) -> engine.ChunkRep
         raise
 
 
-def give_up_chunk(services: Services, job_id: str, chunk_no: int, attempts: int,
+def give_up_chunk(services: Services, job_id: int, chunk_no: int, attempts: int,
                   last_error: str | None) -> engine.ChunkReport:
     """Settle a chunk that cannot be applied: its records fail, naming why."""
     cause = (f"last error: {last_error.split(':', 1)[0]}" if last_error
@@ -77,7 +77,7 @@ def give_up_chunk(services: Services, job_id: str, chunk_no: int, attempts: int,
         return engine.ChunkReport(False, skipped_because="job failed")
 
 
-def start_within_budget(services: Services, job_id: str) -> bool:
+def start_within_budget(services: Services, job_id: int) -> bool:
     """Count an attempt at starting the job; False (and the job failed) once spent."""
     limit = services.config.CHUNK_MAX_ATTEMPTS
     with services.db.statement() as conn:
@@ -94,7 +94,7 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:_ERROR_TEXT_LIMIT]
 
 
-def _note_quietly(services: Services, job_id: str, chunk_no: int, error: BaseException, *,
+def _note_quietly(services: Services, job_id: int, chunk_no: int, error: BaseException, *,
                   refund: bool) -> None:
     """Keep the chunk's last error; if the database is away too, the log has it."""
     try:

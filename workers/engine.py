@@ -18,16 +18,23 @@ import orjson
 import psycopg
 import psycopg.errors
 import redis
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 from psycopg import sql
 
 from app.catalogue import Operation, get_operation
 from app.domain import webhooks
+from app.error_codes import (
+    INVALID_TRANSACTION_TIME,
+    INVALID_VALUE,
+    MISSING_ARGUMENTS,
+    UNEXPECTED,
+    ErrorCode,
+)
 from app.observability import metrics
 from app.services import Services
 from app.store import callbacks, jobs
 from schemas.fields import storable_json, text_known_storable
-from schemas.messages import error_line
+from schemas.messages import error_line, flatten_errors
 from workers.operations import APPLY, ApplyChunk, ChunkContext, Outcome, ValidRecord
 
 log = logging.getLogger(__name__)
@@ -49,7 +56,7 @@ class ChunkReport:
     skipped_because: str | None = None
 
 
-def start_job(services: Services, job_id: str) -> list[int]:
+def start_job(services: Services, job_id: int) -> list[int]:
     """Mark the job running, split it into chunks; return the chunks still to apply."""
     with services.db.transaction() as conn:
         job = jobs.mark_running(conn, job_id)
@@ -65,7 +72,7 @@ def start_job(services: Services, job_id: str) -> list[int]:
     return pending
 
 
-def apply_chunk(services: Services, job_id: str, chunk_no: int, *,
+def apply_chunk(services: Services, job_id: int, chunk_no: int, *,
                 give_up_because: str | None = None) -> ChunkReport:
     """Apply one chunk in one transaction, exactly once, unless the job was stopped.
 
@@ -100,7 +107,7 @@ def apply_chunk(services: Services, job_id: str, chunk_no: int, *,
             else:
                 successful = []
                 failed = _entries(records, operation.key_field, [
-                    Outcome(index, False, give_up_because)
+                    Outcome.failed(index, UNEXPECTED, give_up_because)
                     for index in range(chunk.first_index, chunk.first_index + chunk.record_count)])
             jobs.complete_chunk(conn, job_id, chunk_no, successful, failed)
             report = ChunkReport(True, len(successful), len(failed))
@@ -124,7 +131,7 @@ def apply_chunk(services: Services, job_id: str, chunk_no: int, *,
     return report
 
 
-def finish_job(services: Services, job_id: str, *, live_counters: bool = True) -> bool:
+def finish_job(services: Services, job_id: int, *, live_counters: bool = True) -> bool:
     """Complete the job if all its chunks are applied; return True if it completed now.
 
     ``live_counters``: whether the job may have live counters in Redis to drop.
@@ -134,7 +141,7 @@ def finish_job(services: Services, job_id: str, *, live_counters: bool = True) -
     return _after_completion(services, job_id, completion, live_counters=live_counters)
 
 
-def _complete(conn: psycopg.Connection, job_id: str) -> bool | None:
+def _complete(conn: psycopg.Connection, job_id: int) -> bool | None:
     """Complete the job if all its chunks are applied: whether a webhook waits, else None."""
     # Whether a webhook waits is asked by the completing statement itself: one round trip
     # per job, where a transaction of the two statements took four.
@@ -142,7 +149,7 @@ def _complete(conn: psycopg.Connection, job_id: str) -> bool | None:
                                returning=callbacks.pending_condition(sql.SQL("j.id")))
 
 
-def _after_completion(services: Services, job_id: str, pending_webhook: bool | None, *,
+def _after_completion(services: Services, job_id: int, pending_webhook: bool | None, *,
                       live_counters: bool) -> bool:
     """Once a completion committed (``pending_webhook`` not None): drop the live counters,
     send the webhook. Return whether the job completed."""
@@ -155,7 +162,7 @@ def _after_completion(services: Services, job_id: str, pending_webhook: bool | N
     return True
 
 
-def fail_job(services: Services, job_id: str, message: str) -> None:
+def fail_job(services: Services, job_id: int, message: str) -> None:
     """Mark the job failed: it cannot go on. Its applied records stay applied."""
     with services.db.transaction() as conn:
         failed = jobs.fail_job(conn, job_id, message)
@@ -178,14 +185,15 @@ def evaluate_chunk(operation: Operation, apply: ApplyChunk, conn: psycopg.Connec
         # A record repeating an earlier one's unique value (in any chunk of the request).
         duplicate_of = first_seen.get(_unique_value(record, unique), index) if unique else index
         if duplicate_of != index:
-            failures.append(Outcome(index, False, (
+            failures.append(Outcome.failed(index, INVALID_VALUE, (
                 f"{unique}: Duplicate of the record at index {duplicate_of}; "
                 "each appears once per request, the first one is applied.")))
             continue
         try:
             valid.append(ValidRecord(index, load(record)))
         except ValidationError as error:
-            failures.append(Outcome(index, False, error_line(error.messages)))
+            failures.append(Outcome.failed(index, validation_code(error.messages),
+                                           error_line(error.messages)))
     applied = _apply_isolating_failures(operation.name, apply, conn, context, valid) if valid else []
     applied.sort(key=_INDEX)  # in the request's order (already, from every apply here)
     key = operation.key_field
@@ -212,8 +220,22 @@ def _entry(records: list[Any], key: str, outcome: Outcome, label: str) -> dict:
 
 
 def _entries(records: list[Any], key: str, failures: list[Outcome]) -> list[dict]:
-    """Return the status body's ``failed`` entries for these outcomes."""
-    return [_entry(records, key, o, "error") for o in failures]
+    """Return the status body's ``failed`` entries for these outcomes, with their codes."""
+    return [{**_entry(records, key, o, "error"), "code": o.code.code} for o in failures]
+
+
+_REQUIRED = fields.Field.default_error_messages["required"]
+
+
+def validation_code(messages: Any) -> ErrorCode:
+    """Return the code of a record its schema refused: 3000 if a required field is missing,
+    9007 if its transaction time is not valid, else 3003 (a value not valid)."""
+    if any(line == _REQUIRED or line.endswith(f": {_REQUIRED}")
+           for line in flatten_errors(messages)):
+        return MISSING_ARGUMENTS
+    if isinstance(messages, dict) and "transactionTime" in messages:
+        return INVALID_TRANSACTION_TIME
+    return INVALID_VALUE
 
 
 def _apply_isolating_failures(name: str, apply: ApplyChunk, conn: psycopg.Connection,
@@ -233,7 +255,7 @@ def _apply_isolating_failures(name: str, apply: ApplyChunk, conn: psycopg.Connec
         if len(valid) == 1:
             log.warning("record %s of a %s chunk failed to apply: %r",
                         valid[0].index, name, error)
-            return [Outcome(valid[0].index, False, _apply_error_message(error))]
+            return [Outcome.failed(valid[0].index, UNEXPECTED, _apply_error_message(error))]
         log.warning("%s chunk failed set-based (%r); applying its %d records one by one",
                     name, error, len(valid))
         return [outcome for record in valid
@@ -269,7 +291,7 @@ def _key_of(record: Any, key: str) -> Any:
     return value if isinstance(value, (str, int)) and len(str(value)) <= 256 else None
 
 
-def _count_chunk(services: Services, job_id: str, chunk_no: int, report: ChunkReport) -> None:
+def _count_chunk(services: Services, job_id: int, chunk_no: int, report: ChunkReport) -> None:
     """Add a committed chunk to the live counters, rebuilding them if Redis lost them."""
     if report.skipped_because not in (None, "already applied"):
         return
@@ -287,7 +309,7 @@ def _count_chunk(services: Services, job_id: str, chunk_no: int, report: ChunkRe
         log.warning("live counters of job %s not updated: %s", job_id, error)
 
 
-def _rebuild_progress(services: Services, job_id: str, done: list[jobs.DoneChunk]) -> None:
+def _rebuild_progress(services: Services, job_id: int, done: list[jobs.DoneChunk]) -> None:
     _quietly(services.progress.rebuild, job_id,
              [(c.chunk_no, c.finished_count, c.error_count) for c in done])
 

@@ -7,6 +7,7 @@ from functools import partial
 
 import psycopg
 
+from app.error_codes import CUSTOMER_NOT_FOUND, DUPLICATE_TRANSACTION_ID, INSUFFICIENT_BALANCE
 from app.store import ledger
 from app.store.customers import known_customers
 from app.store.ledger import Entry, Posting
@@ -18,42 +19,45 @@ ID_FIELDS = {"order": "orderId", "cashback": "transactionId", "redemption": "tra
 
 
 def outcome_of(entry: Entry, posting: Posting, applied: Callable[[Posting], str], *,
-               amount_field: str = "points",
+               job_id: int, amount_field: str = "points",
                already_applied: Callable[[Posting], str] | None = None) -> Outcome:
-    """Return the outcome of ``entry``: ``applied(posting)`` words a success.
+    """Return the outcome of ``entry`` (of job ``job_id``): ``applied(posting)`` words a success.
 
-    ``already_applied(posting)``, if given, words a repeat instead of the usual message.
+    A source id applied before by another record fails this one with 9004, as Gameball's
+    batch guidance says, unless ``already_applied(posting)`` is given: then a repeat is a
+    success worded by it (an order sent again updates the order). The same record applied
+    again (its own earlier entry) is a success: nothing changes twice.
     """
     noun, id_field = entry.source, ID_FIELDS[entry.source]
     if posting.status == "applied":
         return Outcome(entry.index, True, applied(posting), posting.details())
+    earlier = posting.earlier
     if posting.status == "already_applied":
         if already_applied is not None:
             return Outcome(entry.index, True, already_applied(posting), posting.details())
-        earlier = posting.earlier
-        where = (f"record {earlier.record_index} of job {earlier.job_id}" if earlier
-                 else "an earlier record")
-        return Outcome(entry.index, True,
-                       f"Already applied: this {noun} ({id_field} {entry.source_id!r}) was "
-                       f"applied by {where}; the balance did not change again.",
-                       posting.details())
+        if earlier is not None and (earlier.job_id, earlier.record_index) == (job_id, entry.index):
+            return Outcome(entry.index, True, f"Already applied: this {noun} was applied by "
+                                              "this very record before.", posting.details())
+        return Outcome.failed(entry.index, DUPLICATE_TRANSACTION_ID, (
+            f"{id_field}: Already applied: this {noun} ({id_field} {entry.source_id!r}) was "
+            f"applied by record {earlier.record_index} of job {earlier.job_id}; an {id_field} "
+            "applies once, so this record changed nothing."))
     if posting.status == "conflict":
-        earlier = posting.earlier
-        return Outcome(entry.index, False,
-                       f"{id_field}: Already used by another {noun} (customer "
-                       f"{earlier.customer_id!r}, {earlier.points} points); an {id_field} "
-                       "applies once, so this record changed nothing.")
+        return Outcome.failed(entry.index, DUPLICATE_TRANSACTION_ID, (
+            f"{id_field}: Already used by another {noun} (customer {earlier.customer_id!r}, "
+            f"{earlier.points} points); an {id_field} applies once, so this record changed "
+            "nothing."))
     needed = -entry.points
-    return Outcome(entry.index, False,
-                   f"{amount_field}: Insufficient balance: {needed} points needed, "
-                   f"{posting.balance.available} available.")
+    return Outcome.failed(entry.index, INSUFFICIENT_BALANCE, (
+        f"{amount_field}: Insufficient balance: {needed} points needed, "
+        f"{posting.balance.available} available."))
 
 
 def unknown_customer_outcome(record: ValidRecord) -> Outcome:
-    """Fail a record naming a customer the tenant does not have."""
-    return Outcome(record.index, False,
-                   f"customerId: No customer {record.data['customerId']!r}; create it first "
-                   "(POST /batch/customers).")
+    """Fail a record naming a customer the tenant does not have (7000)."""
+    return Outcome.failed(record.index, CUSTOMER_NOT_FOUND, (
+        f"customerId: No customer {record.data['customerId']!r}; create it first "
+        "(POST /batch/customers)."))
 
 
 def unknown_customer_outcomes(conn: psycopg.Connection, context: ChunkContext,
@@ -79,7 +83,7 @@ def post_records(conn: psycopg.Connection, context: ChunkContext,
     postings = ledger.post(conn, context.tenant_id, context.job_id, list(entries.values()))
     return [refused[r.index] if r.index in refused else
             outcome_of(entries[r.index], postings[r.index], partial(applied, r),
-                       amount_field=amount_field(r),
+                       job_id=context.job_id, amount_field=amount_field(r),
                        already_applied=(partial(already_applied, r) if already_applied
                                         else None))
             for r in records]

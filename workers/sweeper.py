@@ -30,10 +30,10 @@ log = logging.getLogger(__name__)
 class SweepReport:
     """What one sweep sent again."""
 
-    jobs_started: list[str] = field(default_factory=list)
-    chunks_sent: dict[str, list[int]] = field(default_factory=dict)
-    jobs_completed: list[str] = field(default_factory=list)
-    webhooks_resent: list[str] = field(default_factory=list)
+    jobs_started: list[int] = field(default_factory=list)
+    chunks_sent: dict[int, list[int]] = field(default_factory=dict)
+    jobs_completed: list[int] = field(default_factory=list)
+    webhooks_resent: list[int] = field(default_factory=list)
 
 
 def sweep(services: Services, *, limit: int = 100) -> SweepReport:

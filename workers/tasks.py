@@ -37,13 +37,24 @@ def _retry(task: Task, error: Exception):
                       confirm_timeout=task.app.conf.broker_connection_timeout)
 
 
+def _from_before_integer_ids(job_id: object) -> bool:
+    """Tell (and log) whether a message names its job by the hexadecimal id jobs had before
+    their ids became integers (migration 0008): such a message, queued across the upgrade,
+    is dropped; the sweeper sends its job's work again under the integer id."""
+    if isinstance(job_id, int):
+        return False
+    log.warning("message for job %r from before integer job ids dropped; the sweeper sends "
+                "its work again", job_id)
+    return True
+
+
 # The time limits of a task that applies a chunk: process_chunk, and run_job, which applies
 # its job's first chunk.
 CHUNK_TIME_LIMITS = {"soft_time_limit": 120, "time_limit": 150}
 
 
 @shared_task(name=RUN_JOB, bind=True, acks_late=True, **CHUNK_TIME_LIMITS)
-def run_job(self: Task, job_id: str) -> None:
+def run_job(self: Task, job_id: int) -> None:
     """Start a job: mark it running and split it into chunks; apply the first one here.
 
     The other chunks are enqueued first, so other workers start on them meanwhile. Applying
@@ -51,6 +62,8 @@ def run_job(self: Task, job_id: str) -> None:
     up to ``CHUNK_SIZE`` records, the common case): its message, events, delivery and
     acknowledgement.
     """
+    if _from_before_integer_ids(job_id):
+        return
     services = current_services()
     try:
         if not attempts.start_within_budget(services, job_id):
@@ -63,7 +76,7 @@ def run_job(self: Task, job_id: str) -> None:
         _apply_first_chunk(self, services, job_id, pending[0])
 
 
-def _apply_first_chunk(task: Task, services, job_id: str, chunk_no: int) -> None:
+def _apply_first_chunk(task: Task, services, job_id: int, chunk_no: int) -> None:
     """Apply a chunk in ``task``; if that fails, hand it to a task of its own to retry.
 
     The attempt is counted either way (``attempts.run_chunk``), so a chunk that kills
@@ -79,8 +92,10 @@ def _apply_first_chunk(task: Task, services, job_id: str, chunk_no: int) -> None
 
 
 @shared_task(name=PROCESS_CHUNK, bind=True, acks_late=True, **CHUNK_TIME_LIMITS)
-def process_chunk(self: Task, job_id: str, chunk_no: int) -> None:
+def process_chunk(self: Task, job_id: int, chunk_no: int) -> None:
     """Apply one chunk of a job (exactly once), then complete the job if it was the last."""
+    if _from_before_integer_ids(job_id):
+        return
     services = current_services()
     try:
         attempts.run_chunk(services, job_id, chunk_no)
@@ -105,8 +120,10 @@ def sweep_jobs() -> None:
 
 
 @shared_task(name=DELIVER_CALLBACK, bind=True, acks_late=True, soft_time_limit=60, time_limit=90)
-def deliver_callback(self: Task, job_id: str) -> None:
+def deliver_callback(self: Task, job_id: int) -> None:
     """POST an ended job's status to its callback URL, retrying with exponential backoff."""
+    if _from_before_integer_ids(job_id):
+        return
     services = current_services()
     config = services.config
     try:

@@ -1,4 +1,9 @@
-"""The job status body: Gameball's fields, plus ``jobId`` and ``finishedAt``."""
+"""A job's status as each of Gameball's two pages words it.
+
+``status_body``: the tutorial's body (``GET /batch/{jobId}``), Gameball's fields plus ``jobId``
+and ``finishedAt``. ``batch_status_body``: the published document's
+(``GET /batches/{batchId}/status``), derived from the first, so both always agree.
+"""
 
 from __future__ import annotations
 
@@ -59,3 +64,31 @@ def _fields(job: Job, title: str, live_counts: tuple[int, int] | None,
     if job.results_purged_at is not None:
         body["resultsPurgedAt"] = iso(job.results_purged_at)
     return body
+
+
+# The document knows four states; a stopped job is a completed one there, with ``stopped``.
+DOCUMENT_STATUS = {"queued": "pending", "running": "processing", "completed": "completed",
+                   "failed": "failed", "stopped": "completed"}
+
+
+def batch_status_body(job: Job, title: str, chunks: list[DoneChunk],
+                      live_counts: tuple[int, int] | None = None) -> dict:
+    """Return the published document's status body of ``job``: ``batchId`` (a string, as the
+    document types it), the mapped ``status``, ``progress`` (0 to 100, 100 only once every
+    record has its outcome), the item counts, and the outcomes as ``results`` and ``errors``."""
+    body = status_body(job, title, chunks, live_counts)
+    processed = body["finishedCount"] + body["errorCount"]
+    response = body["response"] or {}
+    shaped = {
+        "batchId": str(job.id),
+        "status": DOCUMENT_STATUS[job.status],
+        "progress": processed * 100 // job.total_count,
+        "totalItems": job.total_count,
+        "processedItems": processed,
+        "failedItems": body["errorCount"],
+        "results": response.get("successful", []),
+        "errors": response.get("failed", []),
+    }
+    if job.status == "stopped":
+        shaped["stopped"] = True
+    return shaped

@@ -20,7 +20,7 @@ from app.store import callbacks, jobs
 log = logging.getLogger(__name__)
 
 
-def stop_job(services: Services, job_id: str, *, tenant_id: int | None, by: str,
+def stop_job(services: Services, job_id: int, *, tenant_id: int | None, by: str,
              with_chunks: bool = False) -> jobs.StopResult:
     """Stop a queued or running job; ``tenant_id`` None means any tenant's (an operator).
 

@@ -24,7 +24,7 @@ import redis
 
 from app.catalogue import title_of
 from app.domain.status import status_body
-from app.domain.webhook_targets import TargetRefused, resolve_target
+from app.domain.webhook_targets import TargetRefused, post, resolve_target
 from app.messaging import queue
 from app.services import Services
 from app.store import callbacks, jobs, tenants
@@ -68,7 +68,7 @@ def verify(header: str, body: bytes, secret_key: str, *, tolerance: int = 300,
     return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
-def notify_job_ended(services: Services, job_id: str, *, pending: bool | None = None) -> None:
+def notify_job_ended(services: Services, job_id: int, *, pending: bool | None = None) -> None:
     """Send the job's webhook delivery, if it has a callback not yet delivered (after commit).
 
     ``pending`` is what ``callback_pending`` answered in the transaction that ended the job,
@@ -86,7 +86,7 @@ def notify_job_ended(services: Services, job_id: str, *, pending: bool | None = 
 
 
 def resend_forgotten(services: Services, *, older_than_seconds: int, limit: int = 100
-                     ) -> list[str]:
+                     ) -> list[int]:
     """Send again the webhooks of jobs that ended that long ago and were never attempted.
 
     Their message was lost: the broker was away when the job ended, or was flushed since.
@@ -109,7 +109,7 @@ def resend_forgotten(services: Services, *, older_than_seconds: int, limit: int 
     return resent
 
 
-def deliver(services: Services, job_id: str) -> bool:
+def deliver(services: Services, job_id: int) -> bool:
     """POST the ended job's status body to its callback; True if delivered now.
 
     Raises DeliveryFailed when the receiver fails or answers other than 2xx.
@@ -122,7 +122,7 @@ def deliver(services: Services, job_id: str) -> bool:
             return False
         chunks = jobs.done_chunks(conn, job_id)
     try:
-        target = resolve_target(callback.url, allow_private=services.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS)
+        target = resolve_target(callback.url, allowed=services.config.WEBHOOK_ALLOW_NETWORKS)
     except TargetRefused as refused:
         # Not retried: the URL is the problem, not the moment.
         log.warning("webhook of job %s refused: %s", job_id, refused)
@@ -130,15 +130,13 @@ def deliver(services: Services, job_id: str) -> bool:
         return False
     body = orjson.dumps(status_body(job, title_of(job.operation), chunks))
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               SIGNATURE_HEADER: sign(body, signing_key(callback.signing_key_digest), int(time.time())),
-               **target.headers}
+               SIGNATURE_HEADER: sign(body, signing_key(callback.signing_key_digest), int(time.time()))}
     error = None
     try:
         # No redirects: a callback goes where the client said, not where a 30x points.
         with httpx.Client(follow_redirects=False,
                           timeout=services.config.WEBHOOK_TIMEOUT_SECONDS) as client:
-            response = client.post(target.url, content=body, headers=headers,
-                                   extensions=target.extensions)
+            response = post(client, target, body, headers)
         if not response.is_success:
             error = f"the receiver answered HTTP {response.status_code}"
     except httpx.HTTPError as failure:
@@ -150,7 +148,7 @@ def deliver(services: Services, job_id: str) -> bool:
     return True
 
 
-def _record_attempt(services: Services, job_id: str, error: str | None) -> None:
+def _record_attempt(services: Services, job_id: int, error: str | None) -> None:
     """Count an attempt; no error means delivered."""
     with services.db.transaction() as conn:
         callbacks.record_attempt(conn, job_id, error)

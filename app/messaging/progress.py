@@ -52,29 +52,29 @@ class ProgressStore:
         self._rebuild = client.register_script(_REBUILD)
 
     @staticmethod
-    def _keys(job_id: str) -> list[str]:
+    def _keys(job_id: int) -> list[str]:
         # One hash tag, so both keys live on the same Redis Cluster slot.
         return [f"batchq:{{{job_id}}}:progress", f"batchq:{{{job_id}}}:chunks"]
 
-    def add_chunk(self, job_id: str, chunk_no: int, finished: int, errors: int) -> int:
+    def add_chunk(self, job_id: int, chunk_no: int, finished: int, errors: int) -> int:
         """Count a committed chunk once: 1 counted now, 0 before, -1 counters missing."""
         return int(self._add_chunk(keys=self._keys(job_id),
                                    args=[chunk_no, finished, errors, self.ttl]))
 
-    def rebuild(self, job_id: str, done_chunks: Iterable[tuple[int, int, int]]) -> bool:
+    def rebuild(self, job_id: int, done_chunks: Iterable[tuple[int, int, int]]) -> bool:
         """Set the counters from (chunk_no, finished, errors) rows unless they exist."""
         chunks = list(done_chunks)
         args = [self.ttl, sum(c[1] for c in chunks), sum(c[2] for c in chunks)]
         args += [c[0] for c in chunks]
         return bool(self._rebuild(keys=self._keys(job_id), args=args))
 
-    def counts(self, job_id: str) -> tuple[int, int] | None:
+    def counts(self, job_id: int) -> tuple[int, int] | None:
         """Return (finished, errors), or None if Redis has no counters for the job."""
         finished, errors = self.client.hmget(self._keys(job_id)[0], "finished", "errors")
         if finished is None or errors is None:
             return None
         return int(finished), int(errors)
 
-    def forget(self, job_id: str) -> None:
+    def forget(self, job_id: int) -> None:
         """Drop the job's counters (its final figures are in PostgreSQL)."""
         self.client.delete(*self._keys(job_id))

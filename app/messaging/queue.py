@@ -40,7 +40,12 @@ def whole_seconds(countdown: float) -> int:
     return max(1, math.ceil(countdown))
 
 
-def chunk_task_id(job_id: str, chunk_no: int) -> str:
+def job_task_id(job_id: int) -> str:
+    """Return the task id of a job's start: the job's id, as text (task ids are strings)."""
+    return str(job_id)
+
+
+def chunk_task_id(job_id: int, chunk_no: int) -> str:
     """Return the task id of a chunk: known in advance, so a stop can revoke it."""
     return f"{job_id}:{chunk_no}"
 
@@ -48,24 +53,30 @@ def chunk_task_id(job_id: str, chunk_no: int) -> str:
 def task_context(task_name: str, task_id: str) -> dict:
     """Return the job (and chunk) a job or chunk task id names, for its log lines."""
     if task_name == RUN_JOB:
-        return {"taskId": task_id, "jobId": task_id}
+        return {"taskId": task_id, "jobId": _number(task_id)}
     if task_name == PROCESS_CHUNK and ":" in task_id:
         job_id, chunk = task_id.rsplit(":", 1)
-        return {"taskId": task_id, "jobId": job_id, "chunk": int(chunk) if chunk.isdigit() else chunk}
+        return {"taskId": task_id, "jobId": _number(job_id), "chunk": _number(chunk)}
     return {"taskId": task_id}
 
 
-def enqueue_job(celery: Celery, job_id: str) -> bool:
+def _number(text: str) -> int | str:
+    """Return ``text`` as the integer it spells, or as it is (a task id of another kind)."""
+    return int(text) if text.isdigit() else text
+
+
+def enqueue_job(celery: Celery, job_id: int) -> bool:
     """Send the job's start message; return False if the broker could not take it."""
     try:
-        celery.send_task(RUN_JOB, args=[job_id], task_id=job_id, **publish_options(celery))
+        celery.send_task(RUN_JOB, args=[job_id], task_id=job_task_id(job_id),
+                         **publish_options(celery))
         return True
     except BROKER_ERRORS as error:
         log.warning("job %s committed but not enqueued (the sweeper will): %s", job_id, error)
         return False
 
 
-def enqueue_chunks(celery: Celery, job_id: str, chunk_nos: Iterable[int], *,
+def enqueue_chunks(celery: Celery, job_id: int, chunk_nos: Iterable[int], *,
                    countdown: float | None = None) -> None:
     """Send one message per chunk (to run ``countdown`` seconds from now, if given)."""
     for chunk_no in chunk_nos:
@@ -74,7 +85,7 @@ def enqueue_chunks(celery: Celery, job_id: str, chunk_nos: Iterable[int], *,
                          confirm_timeout=celery.conf.broker_connection_timeout)
 
 
-def enqueue_callback(celery: Celery, job_id: str) -> bool:
+def enqueue_callback(celery: Celery, job_id: int) -> bool:
     """Send the job's webhook delivery (routed to its own queue); False if the broker is away."""
     try:
         celery.send_task(DELIVER_CALLBACK, args=[job_id], **publish_options(celery))
@@ -84,9 +95,9 @@ def enqueue_callback(celery: Celery, job_id: str) -> bool:
         return False
 
 
-def revoke_job(celery: Celery, job_id: str, chunk_count: int) -> None:
+def revoke_job(celery: Celery, job_id: int, chunk_count: int) -> None:
     """Ask the workers to drop the job's queued messages (an optimisation: chunks check)."""
-    ids = [job_id] + [chunk_task_id(job_id, n) for n in range(chunk_count)]
+    ids = [job_task_id(job_id)] + [chunk_task_id(job_id, n) for n in range(chunk_count)]
     try:
         celery.control.revoke(ids)
     except BROKER_ERRORS as error:

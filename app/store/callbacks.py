@@ -22,7 +22,7 @@ class Callback:
     delivered_at: datetime | None
 
 
-def attach(conn: psycopg.Connection, job_id: str, url: str, secret_key_digest: bytes) -> None:
+def attach(conn: psycopg.Connection, job_id: int, url: str, secret_key_digest: bytes) -> None:
     """Store the job's callback URL and the digest its signatures are keyed by."""
     conn.execute("INSERT INTO job_callbacks (job_id, url, signing_key_digest) VALUES (%s, %s, %s)",
                  (job_id, url, secret_key_digest))
@@ -35,20 +35,21 @@ def pending_condition(job_id: sql.Composable) -> sql.Composed:
                    " AND cb.delivered_at IS NULL)").format(job_id)
 
 
-def callback_pending(conn: psycopg.Connection, job_id: str) -> bool:
+def callback_pending(conn: psycopg.Connection, job_id: int) -> bool:
     """Return whether the job has a callback not yet delivered."""
     query = sql.SQL("SELECT {}").format(pending_condition(sql.Placeholder()))
     return conn.execute(query, (job_id,)).fetchone()[0]
 
 
-def find(conn: psycopg.Connection, job_id: str) -> Callback | None:
+def find(conn: psycopg.Connection, job_id: int) -> Callback | None:
     """Return the job's callback, or None if it has none."""
     with conn.cursor(row_factory=class_row(Callback)) as cursor:
         return cursor.execute("SELECT url, signing_key_digest, delivered_at FROM job_callbacks"
                               " WHERE job_id = %s", (job_id,)).fetchone()
 
 
-def never_attempted(conn: psycopg.Connection, older_than_seconds: int, limit: int) -> list[str]:
+def never_attempted(conn: psycopg.Connection, older_than_seconds: int, limit: int
+                    ) -> list[int]:
     """Return jobs that ended that long ago whose callback was never attempted (its message
     lost), oldest first."""
     rows = conn.execute(
@@ -60,7 +61,7 @@ def never_attempted(conn: psycopg.Connection, older_than_seconds: int, limit: in
     return [row[0] for row in rows]
 
 
-def record_attempt(conn: psycopg.Connection, job_id: str, error: str | None) -> None:
+def record_attempt(conn: psycopg.Connection, job_id: int, error: str | None) -> None:
     """Count a delivery attempt; no error means delivered."""
     conn.execute(
         "UPDATE job_callbacks SET attempts = attempts + 1, last_error = %s,"

@@ -22,7 +22,7 @@ import psycopg
 class KeyReused(Exception):
     """The key already names a job submitted with another request."""
 
-    def __init__(self, job_id: str) -> None:
+    def __init__(self, job_id: int) -> None:
         super().__init__(job_id)
         self.job_id = job_id
 
@@ -31,7 +31,7 @@ class KeyReused(Exception):
 class Submission:
     """The job a request stands for, and whether it was created by an earlier request."""
 
-    job_id: str
+    job_id: int
     replayed: bool
 
 
@@ -45,7 +45,7 @@ def fingerprint(*parts: Any) -> bytes:
 
 
 def submit_once(conn: psycopg.Connection, tenant_id: int, key: str, request_fingerprint: bytes,
-                ttl_hours: int, create_job: Callable[[], str]) -> Submission:
+                ttl_hours: int, create_job: Callable[[], int]) -> Submission:
     """Return the job named by ``key``, creating it with ``create_job`` if the key is new."""
     existing = _find(conn, tenant_id, key, ttl_hours)
     if existing is None:
@@ -72,7 +72,7 @@ def _find(conn: psycopg.Connection, tenant_id: int, key: str, ttl_hours: int):
 
 
 def _claim(conn: psycopg.Connection, tenant_id: int, key: str, request_fingerprint: bytes,
-           job_id: str, ttl_hours: int) -> bool:
+           job_id: int, ttl_hours: int) -> bool:
     """Store the key for ``job_id``, or take over an expired one; False if it is live."""
     row = conn.execute(
         "INSERT INTO idempotency_keys (tenant_id, key, fingerprint, job_id)"

@@ -51,7 +51,7 @@ class JobFilter:
 
 
 def list_jobs(conn: psycopg.Connection, tenant_id: int, where: JobFilter, *,
-              before: tuple[datetime, str] | None, limit: int) -> list[ListedJob]:
+              before: tuple[datetime, int] | None, limit: int) -> list[ListedJob]:
     """Return up to ``limit`` of the tenant's jobs older than the ``before`` position."""
     conditions, params = [sql.SQL("j.tenant_id = %s")], [tenant_id]
     for condition, value in (("j.status = %s", where.status),

@@ -41,7 +41,7 @@ ORDER BY c.chunk_no
 
 
 def read_job_view(conn: psycopg.Connection, api_key: str, secret_key: str,
-                  job_id: str) -> JobView:
+                  job_id: int) -> JobView:
     """Read what GET /batch/{job_id} shows to this key pair, in one statement."""
     with conn.cursor(row_factory=dict_row, binary=True) as cursor:
         rows = cursor.execute(_SQL, (job_id, tenants.digest(api_key))).fetchall()

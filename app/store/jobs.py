@@ -22,7 +22,7 @@ without parsing them (see migration 0007).
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
@@ -48,11 +48,17 @@ FINISHED = ("completed", "failed", "stopped")
 COMMIT_WITHOUT_FLUSH = sql.SQL("set_config('synchronous_commit', 'off', true) IS NOT NULL")
 
 
+# Job ids are random integers below 2**53: what JavaScript's numbers hold exactly.
+MAX_JOB_ID = 2**53 - 1
+# Draws of a new id before giving up: with 2**53 ids, a second draw is already astronomical.
+_ID_DRAWS = 8
+
+
 @dataclass(frozen=True)
 class Job:
     """A batch job row."""
 
-    id: str
+    id: int
     tenant_id: int
     operation: str
     status: str
@@ -132,30 +138,44 @@ def done_chunk(chunk_no: int, finished_count: int, error_count: int,
                      _from_json(failed))
 
 
-def new_job_id() -> str:
-    """Return a fresh, unguessable job id."""
-    return uuid.uuid4().hex
+def new_job_id() -> int:
+    """Return a fresh job id: random, from a cryptographic source, 1 to 2**53 - 1."""
+    return secrets.randbelow(MAX_JOB_ID) + 1
 
 
 def create_job(conn: psycopg.Connection, tenant_id: int, operation: str,
-               records: list[dict]) -> str:
+               records: list[dict]) -> int:
     """Store a queued job with its records; return its id (commit is the caller's)."""
     return store_job(conn, tenant_id, operation, Records.of(records))
 
 
-def store_job(conn: psycopg.Connection, tenant_id: int, operation: str, records: Records) -> str:
+def store_job(conn: psycopg.Connection, tenant_id: int, operation: str, records: Records) -> int:
     """Store a queued job with its records, as they are given (commit is the caller's)."""
-    job_id = new_job_id()
-    conn.execute(
-        "INSERT INTO batch_jobs (id, tenant_id, operation, total_count) VALUES (%s, %s, %s, %s)",
-        (job_id, tenant_id, operation, records.count),
-    )
+    job_id = _insert_job_row(conn, tenant_id, operation, records.count)
     conn.execute("INSERT INTO batch_job_records (job_id, records) VALUES (%s, %b)",
                  (job_id, records.json))
     return job_id
 
 
-def get_job(conn: psycopg.Connection, job_id: str, *, tenant_id: int | None = None,
+def _insert_job_row(conn: psycopg.Connection, tenant_id: int, operation: str, total: int) -> int:
+    """Insert a queued job under a new random id, drawing again on the rare collision."""
+    for _ in range(_ID_DRAWS):
+        row = conn.execute(
+            "INSERT INTO batch_jobs (id, tenant_id, operation, total_count)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
+            (new_job_id(), tenant_id, operation, total)).fetchone()
+        if row is not None:
+            return row[0]
+    raise RuntimeError(f"{_ID_DRAWS} random job ids in a row were taken")
+
+
+def id_of_legacy(conn: psycopg.Connection, legacy_id: str) -> int | None:
+    """Return the id of the job known before the integer ids by ``legacy_id``, if any."""
+    row = conn.execute("SELECT id FROM batch_jobs WHERE legacy_id = %s", (legacy_id,)).fetchone()
+    return row[0] if row else None
+
+
+def get_job(conn: psycopg.Connection, job_id: int, *, tenant_id: int | None = None,
             lock: Lock | None = None) -> Job | None:
     """Return the job, scoped to ``tenant_id`` when given, locked ``FOR`` ``lock`` if given."""
     conditions = [sql.SQL("id = %s")]
@@ -169,7 +189,7 @@ def get_job(conn: psycopg.Connection, job_id: str, *, tenant_id: int | None = No
         return cursor.execute(query, params).fetchone()
 
 
-def done_chunks(conn: psycopg.Connection, job_id: str, *, with_outcomes: bool = True
+def done_chunks(conn: psycopg.Connection, job_id: int, *, with_outcomes: bool = True
                 ) -> list[DoneChunk]:
     """Return the job's committed chunks in order (without their outcomes, if told)."""
     figures = select_list(DONE_CHUNK_FIELDS[:3])
@@ -181,7 +201,7 @@ def done_chunks(conn: psycopg.Connection, job_id: str, *, with_outcomes: bool = 
         return cursor.execute(query, (job_id,)).fetchall()
 
 
-def mark_running(conn: psycopg.Connection, job_id: str) -> Job | None:
+def mark_running(conn: psycopg.Connection, job_id: int) -> Job | None:
     """Move a queued job to running; return the job as it is now (None if unknown).
 
     Its transaction commits without waiting for the flush (``COMMIT_WITHOUT_FLUSH``).
@@ -197,7 +217,7 @@ def mark_running(conn: psycopg.Connection, job_id: str) -> Job | None:
     return get_job(conn, job_id, lock="FOR UPDATE")
 
 
-def split_into_chunks(conn: psycopg.Connection, job_id: str, total: int, chunk_size: int
+def split_into_chunks(conn: psycopg.Connection, job_id: int, total: int, chunk_size: int
                       ) -> tuple[list[int], list[DoneChunk]]:
     """Create the job's chunk rows once; return its pending chunks and its applied ones.
 
@@ -224,20 +244,20 @@ def split_into_chunks(conn: psycopg.Connection, job_id: str, total: int, chunk_s
     return pending, done
 
 
-def pending_chunks(conn: psycopg.Connection, job_id: str) -> list[int]:
+def pending_chunks(conn: psycopg.Connection, job_id: int) -> list[int]:
     """Return the numbers of the job's chunks not yet applied."""
     rows = conn.execute("SELECT chunk_no FROM batch_chunks WHERE job_id = %s AND done_at IS NULL"
                         " ORDER BY chunk_no", (job_id,)).fetchall()
     return [row[0] for row in rows]
 
 
-def chunk_count(conn: psycopg.Connection, job_id: str) -> int:
+def chunk_count(conn: psycopg.Connection, job_id: int) -> int:
     """Return how many chunks the job was split into (0 before it started)."""
     return conn.execute("SELECT count(*) FROM batch_chunks WHERE job_id = %s",
                         (job_id,)).fetchone()[0]
 
 
-def lock_chunk(conn: psycopg.Connection, job_id: str, chunk_no: int
+def lock_chunk(conn: psycopg.Connection, job_id: int, chunk_no: int
                ) -> tuple[ChunkRange, DoneChunk | None] | None:
     """Lock a chunk row; return its range and, if already applied, its figures.
 
@@ -256,14 +276,14 @@ def lock_chunk(conn: psycopg.Connection, job_id: str, chunk_no: int
     return ChunkRange(chunk_no, first, count), done_chunk
 
 
-def stored_records(conn: psycopg.Connection, job_id: str) -> bytes:
+def stored_records(conn: psycopg.Connection, job_id: int) -> bytes:
     """Return all records of a job, as submitted: one JSON array."""
     row = conn.execute("SELECT records FROM batch_job_records WHERE job_id = %s",
                        (job_id,), binary=True).fetchone()
     return row[0]
 
 
-def complete_chunk(conn: psycopg.Connection, job_id: str, chunk_no: int,
+def complete_chunk(conn: psycopg.Connection, job_id: int, chunk_no: int,
                    successful: list[dict], failed: list[dict]) -> None:
     """Record a chunk's outcomes and mark it applied."""
     conn.execute(
@@ -285,7 +305,7 @@ CHUNK_SUMS = sql.SQL("(SELECT coalesce(sum(c.finished_count), 0)::int AS finishe
                      " FROM batch_chunks c WHERE c.job_id = j.id AND c.done_at IS NOT NULL)")
 
 
-def finish_if_done(conn: psycopg.Connection, job_id: str, *,
+def finish_if_done(conn: psycopg.Connection, job_id: int, *,
                    returning: sql.Composable = sql.SQL("true")) -> Any:
     """Complete a running job whose chunks are all applied; None unless it did now.
 
@@ -306,7 +326,7 @@ def finish_if_done(conn: psycopg.Connection, job_id: str, *,
     return None if row is None else row[0]
 
 
-def fail_job(conn: psycopg.Connection, job_id: str, message: str) -> bool:
+def fail_job(conn: psycopg.Connection, job_id: int, message: str) -> bool:
     """Mark an unfinished job failed with ``message``, keeping the figures it reached."""
     row = conn.execute(sql.SQL(
         "UPDATE batch_jobs j SET status = 'failed', finished_at = now(), failure_message = %s,"
@@ -326,7 +346,7 @@ class StopResult:
     chunks: list[DoneChunk] = field(default_factory=list)
 
 
-def stop_job(conn: psycopg.Connection, tenant_id: int | None, job_id: str, *,
+def stop_job(conn: psycopg.Connection, tenant_id: int | None, job_id: int, *,
              with_chunks: bool = False) -> StopResult:
     """Stop an unfinished job (of ``tenant_id``, or any); its counts are final once committed.
 
@@ -350,7 +370,7 @@ def stop_job(conn: psycopg.Connection, tenant_id: int | None, job_id: str, *,
 
 
 def claim_stalled_jobs(conn: psycopg.Connection, older_than_seconds: int, limit: int = 100
-                       ) -> list[tuple[str, str]]:
+                       ) -> list[tuple[int, str]]:
     """Stamp and return (job id, status) of unfinished jobs with no progress for that long.
 
     Progress is the job's creation, start, last sweep, or any chunk attempted or applied.
@@ -374,7 +394,7 @@ def claim_stalled_jobs(conn: psycopg.Connection, older_than_seconds: int, limit:
 
 
 def claim_orphaned_chunks(conn: psycopg.Connection, older_than_seconds: int, limit: int = 100
-                          ) -> dict[str, list[int]]:
+                          ) -> dict[int, list[int]]:
     """Stamp and return, by job, the chunks whose last delivery was lost mid-chunk.
 
     Such a chunk belongs to a running job, is not applied, had a delivery begin (its attempt
@@ -395,13 +415,13 @@ def claim_orphaned_chunks(conn: psycopg.Connection, older_than_seconds: int, lim
         " RETURNING c.job_id, c.chunk_no",
         (older_than_seconds, limit),
     ).fetchall()
-    chunks: dict[str, list[int]] = {}
+    chunks: dict[int, list[int]] = {}
     for job_id, chunk_no in sorted(rows):
         chunks.setdefault(job_id, []).append(chunk_no)
     return chunks
 
 
-def purge_results(conn: psycopg.Connection, older_than_days: int, limit: int) -> list[str]:
+def purge_results(conn: psycopg.Connection, older_than_days: int, limit: int) -> list[int]:
     """Delete the per-record results of up to ``limit`` jobs finished that long ago.
 
     The job row (status, counts, timestamps) stays, stamped ``results_purged_at``; its
@@ -431,7 +451,7 @@ class Attempt:
     applied: bool = False
 
 
-def begin_chunk_attempt(conn: psycopg.Connection, job_id: str, chunk_no: int
+def begin_chunk_attempt(conn: psycopg.Connection, job_id: int, chunk_no: int
                         ) -> Attempt | None:
     """Count an attempt at a chunk not yet applied (an applied one is returned as it is).
 
@@ -451,7 +471,7 @@ def begin_chunk_attempt(conn: psycopg.Connection, job_id: str, chunk_no: int
     return Attempt(*row) if row else None
 
 
-def note_chunk_error(conn: psycopg.Connection, job_id: str, chunk_no: int, error: str, *,
+def note_chunk_error(conn: psycopg.Connection, job_id: int, chunk_no: int, error: str, *,
                      refund: bool) -> None:
     """Keep a chunk's last error; ``refund`` gives back the attempt (not the chunk's fault)."""
     conn.execute(
@@ -461,7 +481,7 @@ def note_chunk_error(conn: psycopg.Connection, job_id: str, chunk_no: int, error
     )
 
 
-def begin_start_attempt(conn: psycopg.Connection, job_id: str) -> int | None:
+def begin_start_attempt(conn: psycopg.Connection, job_id: int) -> int | None:
     """Count an attempt at starting a queued job; None if it is not queued.
 
     Committed without waiting for the flush (``COMMIT_WITHOUT_FLUSH``): a worker killed

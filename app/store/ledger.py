@@ -63,7 +63,7 @@ class Earlier:
 
     customer_id: str
     points: int
-    job_id: str
+    job_id: int
     record_index: int
 
 
@@ -88,7 +88,7 @@ class _Raced(Exception):
     """A concurrent chunk appended one of our sourceIds after we read the ledger."""
 
 
-def post(conn: psycopg.Connection, tenant_id: int, job_id: str, entries: list[Entry]
+def post(conn: psycopg.Connection, tenant_id: int, job_id: int, entries: list[Entry]
          ) -> dict[int, Posting]:
     """Apply ``entries`` exactly once each; return each entry's posting by record index."""
     if not entries:
@@ -114,7 +114,7 @@ def balances(conn: psycopg.Connection, tenant_id: int, customer_ids: list[str]
     return {c: found.get(c, Balance(0)) for c in customer_ids}
 
 
-def _post_once(conn: psycopg.Connection, tenant_id: int, job_id: str, entries: list[Entry]
+def _post_once(conn: psycopg.Connection, tenant_id: int, job_id: int, entries: list[Entry]
                ) -> dict[int, Posting]:
     held = _lock_balances(conn, tenant_id, {e.customer_id for e in entries})
     earlier = _in_ledger(conn, tenant_id, entries)
@@ -165,7 +165,7 @@ def _in_ledger(conn: psycopg.Connection, tenant_id: int, entries: list[Entry]
     return {(row[0], row[1]): Earlier(*row[2:]) for row in rows}
 
 
-def _append(conn: psycopg.Connection, tenant_id: int, job_id: str, accepted: list[Entry]) -> None:
+def _append(conn: psycopg.Connection, tenant_id: int, job_id: int, accepted: list[Entry]) -> None:
     if not accepted:
         return
     appended = conn.execute(

@@ -14,7 +14,7 @@ from psycopg import sql
 SIDES = ("successful", "failed")
 
 
-def outcomes_page(conn: psycopg.Connection, job_id: str, side: str, *, after_index: int,
+def outcomes_page(conn: psycopg.Connection, job_id: int, side: str, *, after_index: int,
                   limit: int) -> list[dict]:
     """Return up to ``limit`` outcomes of ``side`` with an index above ``after_index``."""
     if side not in SIDES:

@@ -95,6 +95,17 @@ def revoke_key(conn: psycopg.Connection, api_key: str) -> bool:
     return row is not None
 
 
+def delete_key(conn: psycopg.Connection, api_key: str) -> bool:
+    """Delete the pair whose APIKey is ``api_key``; return False if there was none.
+
+    Unlike a revocation, nothing stays behind: provisioning the same pair again adds it anew.
+    For a pair that must stop working while a public copy of it exists (``make run``'s demo).
+    """
+    row = conn.execute("DELETE FROM api_keys WHERE api_key_digest = %s RETURNING id",
+                       (digest(api_key),)).fetchone()
+    return row is not None
+
+
 def parse_key_spec(spec: str) -> list[tuple[str, KeyPair]]:
     """Parse ``"tenant:apikey:secretkey,..."`` into (tenant, pair) tuples."""
     entries = []

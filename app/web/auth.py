@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import psycopg
 from flask import g, request
 
+from app.error_codes import MISSING_SECRET_KEY, RATE_LIMITED, UNAUTHORIZED
 from app.observability import logs
 from app.services import Services
 from app.store import tenants
-from app.web.errors import RATE_LIMITED, UNAUTHENTICATED, ApiError
+from app.web.errors import ApiError
 from app.web.ratelimit import current_rate_limiter
 
 _provisioned_lock = threading.Lock()
@@ -47,7 +48,7 @@ def admit_request(services: Services) -> AdmittedKeys:
     api_key = request.headers.get("APIKey", "")
     secret_key = request.headers.get("SecretKey", "")
     if not api_key or not secret_key:
-        raise ApiError(UNAUTHENTICATED, "Send your keys in the APIKey and SecretKey headers.")
+        raise ApiError(MISSING_SECRET_KEY, "Send your keys in the APIKey and SecretKey headers.")
     # Counted before the key is checked, so guessing secrets for a key is limited too.
     wait = current_rate_limiter().retry_after(api_key, request.method)
     if wait is not None:
@@ -64,7 +65,7 @@ def identify(conn: psycopg.Connection, keys: AdmittedKeys) -> tenants.Tenant:
 def accept(tenant: tenants.Tenant | None) -> tenants.Tenant:
     """Make ``tenant`` (an admitted pair's, None if it matched none) the request's; else 401."""
     if tenant is None:
-        raise ApiError(UNAUTHENTICATED, "The APIKey and SecretKey do not match an active key pair.")
+        raise ApiError(UNAUTHORIZED, "The APIKey and SecretKey do not match an active key pair.")
     g.tenant = tenant
     logs.bind(tenant=tenant.name)
     return tenant

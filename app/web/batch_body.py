@@ -29,8 +29,9 @@ import threading
 import simdjson
 from marshmallow import ValidationError
 
+from app.error_codes import EXCEEDS_LIMITS, INVALID_PAYLOAD, MISSING_ARGUMENTS, ErrorCode
 from app.store.jobs import Records
-from app.web.errors import INVALID_JSON, TOO_MANY_RECORDS, ApiError
+from app.web.errors import ApiError
 from app.web.jsonio import InvalidJSON, parse_json
 from schemas.envelope import envelope_loader
 from schemas.messages import error_line
@@ -40,7 +41,7 @@ _JSON_WHITESPACE = b" \t\n\r"
 
 
 def read_records(body: bytes, max_records: int) -> Records:
-    """Return the records of a batch request body; raise ApiError (400, 413) if it is wrong."""
+    """Return the records of a batch request body; raise ApiError (400, 422) if it is wrong."""
     return records_as_sent(body, max_records) or _records_loaded(body, max_records)
 
 
@@ -100,13 +101,26 @@ def _records_loaded(body: bytes, max_records: int) -> Records:
     try:
         payload = parse_json(body)
     except InvalidJSON as error:
-        raise ApiError(INVALID_JSON, f"The body is not valid JSON: {error}.") from None
+        raise ApiError(INVALID_PAYLOAD, f"The body is not valid JSON: {error}.") from None
     loader = envelope_loader(max_records)
     try:
         records = loader.load_or_raise(payload)["body"]
     except ValidationError as error:
         if loader.schema.holds_too_many(payload):
-            raise ApiError(TOO_MANY_RECORDS, error_line(error.messages),
-                           errors=error.messages) from None
-        raise
+            code = EXCEEDS_LIMITS
+        elif isinstance(payload, dict) and "body" not in payload:
+            code = MISSING_ARGUMENTS
+        else:
+            code = INVALID_PAYLOAD
+        raise ApiError(code, _envelope_message(code, error.messages),
+                       errors=error.messages) from None
     return Records.of(records)
+
+
+def _envelope_message(code: ErrorCode, messages: dict) -> str:
+    """Say what is wrong with the envelope: the count as its schema says it, else the body."""
+    if code is EXCEEDS_LIMITS:
+        return error_line(messages)
+    # A "_schema" error is about the document itself, not about a record of it.
+    whole = messages.get("_schema") if isinstance(messages, dict) and len(messages) == 1 else None
+    return f"The request body is not valid: {' '.join(whole) if whole else error_line(messages)}"

@@ -1,88 +1,65 @@
 """The one JSON error shape, and the handlers that turn every failure into it.
 
-Every error body is ``{"code", "type", "message", "requestId", "errors"?}``. Codes follow
-Gameball's ranges: 1xxx authentication, 2xxx request, 3xxx payload, 4xxx general (rate
-limits), 5xxx server. No handler here ever answers HTML, and an unexpected exception becomes
-a 500 in the same shape.
+Every error body is Gameball's envelope, ``{"code", "type", "message", "documentationUrl",
+"requestId"}``, plus ``errors`` (by field) where a body or parameter was invalid. The codes
+are Gameball's published ones where it has one for the case (``app.error_codes``);
+``documentationUrl`` points at this service's own table of them (``GET /docs/errors``). No
+handler here ever answers HTML, and an unexpected exception becomes a 500 in the same shape.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from http import HTTPStatus
 
 import psycopg
 import psycopg_pool
-from flask import Flask, Response, g
+from flask import Flask, Response, g, has_request_context, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from app.error_codes import INVALID_PAYLOAD, UNAVAILABLE, UNEXPECTED, ErrorCode, for_status
 from app.web.jsonio import json_response
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class ErrorKind:
-    """An error the API can answer: its HTTP status, code and type."""
-
-    status: int
-    code: int
-    type: str
-
-
-UNAUTHENTICATED = ErrorKind(401, 1001, "Authentication Error")
-NOT_FOUND = ErrorKind(404, 2001, "Not Found")
-METHOD_NOT_ALLOWED = ErrorKind(405, 2002, "Method Not Allowed")
-CONFLICT = ErrorKind(409, 2003, "Conflict")
-UNSUPPORTED_MEDIA_TYPE = ErrorKind(415, 2004, "Unsupported Media Type")
-BAD_REQUEST = ErrorKind(400, 2005, "Request Error")
-# An Idempotency-Key reused with a different request.
-IDEMPOTENCY_MISMATCH = ErrorKind(422, 2006, "Idempotency Error")
-INVALID_JSON = ErrorKind(400, 3001, "Payload Error")
-INVALID_PAYLOAD = ErrorKind(400, 3002, "Payload Error")
-URI_TOO_LONG = ErrorKind(414, 2007, "Request Error")
-HEADERS_TOO_LARGE = ErrorKind(431, 2008, "Request Error")
-PAYLOAD_TOO_LARGE = ErrorKind(413, 3003, "Payload Too Large")
-TOO_MANY_RECORDS = ErrorKind(413, 3004, "Payload Too Large")
-RATE_LIMITED = ErrorKind(429, 4001, "Rate Limit Error")
-INTERNAL = ErrorKind(500, 5001, "Server Error")
-UNAVAILABLE = ErrorKind(503, 5002, "Service Unavailable")
-
-# Werkzeug's own exceptions (routing, size limit) mapped onto ours by status.
-_BY_STATUS = {
-    kind.status: kind
-    for kind in (UNAUTHENTICATED, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT,
-                 UNSUPPORTED_MEDIA_TYPE, BAD_REQUEST, PAYLOAD_TOO_LARGE, RATE_LIMITED, INTERNAL,
-                 UNAVAILABLE)
-}
+# Where GET /docs/errors lists every code; a code is an anchor of that page.
+ERRORS_PAGE = "/docs/errors"
 
 
 class ApiError(Exception):
     """An error answered to the client in the JSON error shape."""
 
-    def __init__(self, kind: ErrorKind, message: str, *, errors: dict | None = None,
+    def __init__(self, code: ErrorCode, message: str, *, errors: dict | None = None,
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.code = code
         self.message = message
         self.errors = errors
         self.headers = headers or {}
 
 
-def error_response(kind: ErrorKind, message: str, *, errors: dict | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
-    """Build the JSON error response for ``kind``."""
-    body = {
-        "code": kind.code,
-        "type": kind.type,
-        "message": message,
-        "requestId": g.get("request_id", ""),
-    }
+def documentation_url(code: ErrorCode, base: str = "") -> str:
+    """Return where ``code`` is explained: this service's error table, at the code's row."""
+    return f"{base.rstrip('/')}{ERRORS_PAGE}#{code.code}"
+
+
+def error_body(code: ErrorCode, message: str, request_id: str, *, base: str = "",
+               errors: dict | None = None) -> dict:
+    """Return the JSON error body for ``code`` (``base``: this service's URL, if known)."""
+    body = {"code": code.code, "type": code.type, "message": message,
+            "documentationUrl": documentation_url(code, base), "requestId": request_id}
     if errors:
         body["errors"] = errors
-    response = json_response(body, kind.status)
+    return body
+
+
+def error_response(code: ErrorCode, message: str, *, errors: dict | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    """Build the JSON error response for ``code``, with its HTTP status."""
+    base = request.host_url if has_request_context() else ""
+    body = error_body(code, message, g.get("request_id", ""), base=base, errors=errors)
+    response = json_response(body, code.status)
     response.headers.update(headers or {})
     return response
 
@@ -92,7 +69,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError) -> Response:
-        return error_response(error.kind, error.message, errors=error.errors,
+        return error_response(error.code, error.message, errors=error.errors,
                               headers=error.headers)
 
     @app.errorhandler(ValidationError)
@@ -103,14 +80,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException) -> Response:
         status = error.code or 500
-        kind = _BY_STATUS.get(status, ErrorKind(status, 2000, "Request Error"))
         headers = {}
         if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
             headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
         message = error.description or HTTPStatus(status).phrase
         if status == 413:
             message = "The request body is larger than this server accepts."
-        return error_response(kind, message, headers=headers)
+        return error_response(for_status(status), message, headers=headers)
 
     @app.errorhandler(psycopg.OperationalError)
     @app.errorhandler(psycopg_pool.PoolTimeout)
@@ -122,7 +98,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:
         log.exception("unhandled error")
-        return error_response(INTERNAL, "An unexpected error occurred; it has been logged.")
+        return error_response(UNEXPECTED, "An unexpected error occurred; it has been logged.")
 
 
 def _as_dict(messages: dict | list | str) -> dict:

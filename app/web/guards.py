@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from app.web.errors import NOT_FOUND, ApiError
+from app.error_codes import NOT_FOUND
+from app.web.errors import ApiError
 from schemas.fields import unstorable_text_path
 
 

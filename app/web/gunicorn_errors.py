@@ -15,23 +15,23 @@ from http import HTTPStatus
 
 from gunicorn import util
 
-from app.web.errors import BAD_REQUEST, HEADERS_TOO_LARGE, INTERNAL, URI_TOO_LONG, ErrorKind
+from app.error_codes import for_status
+from app.web.errors import error_body
 from app.web.jsonio import dumps
 
 log = logging.getLogger(__name__)
 
-_KINDS = {kind.status: kind for kind in (BAD_REQUEST, URI_TOO_LONG, HEADERS_TOO_LARGE, INTERNAL)}
 _MESSAGE_MAX = 200
 
 
 def error_bytes(status: int, reason: str, message: str) -> bytes:
     """Return a whole HTTP response carrying the JSON error for ``status``."""
-    kind = _KINDS.get(status, ErrorKind(status, 2000, "Request Error"))
     request_id = uuid.uuid4().hex
     text = message.strip() or HTTPStatus(status).phrase
     if len(text) > _MESSAGE_MAX:
         text = text[:_MESSAGE_MAX] + "..."
-    body = dumps({"code": kind.code, "type": kind.type, "message": text, "requestId": request_id})
+    # No request was parsed, so no host is known: the documentation link is a path.
+    body = dumps(error_body(for_status(status), text, request_id))
     log.info("refused by gunicorn: %s %s", status, text,
              extra={"requestId": request_id, "status": status})
     head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"

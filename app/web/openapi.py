@@ -46,7 +46,8 @@ class Endpoint:
     request: SchemaRef | None = None
     auth: bool = True
     description: str = ""
-    path_params: Mapping[str, str] = field(default_factory=dict)
+    # A path parameter's description, or {"description": ..., "schema": {...}} (else a string).
+    path_params: Mapping[str, str | Mapping[str, Any]] = field(default_factory=dict)
     query: SchemaRef | None = None
     headers: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
@@ -155,11 +156,8 @@ def _operation(endpoint_name: str, path: str, endpoint: Endpoint, request: Schem
         operation["description"] = endpoint.description
     if endpoint.tags:
         operation["tags"] = list(endpoint.tags)
-    parameters = [
-        {"in": "path", "name": name, "required": True, "description": endpoint.path_params.get(name, ""),
-         "schema": {"type": "string", "minLength": 1}}
-        for name in re.findall(r"{([^}]+)}", path)
-    ]
+    parameters = [_path_parameter(name, endpoint.path_params.get(name, ""))
+                  for name in re.findall(r"{([^}]+)}", path)]
     if endpoint.query is not None:
         parameters.append({"in": "query", "schema": endpoint.query})
     parameters.append({"in": "header", "name": "X-Request-ID", "required": False,
@@ -172,6 +170,15 @@ def _operation(endpoint_name: str, path: str, endpoint: Endpoint, request: Schem
     if endpoint.auth:
         operation["security"] = [{"APIKey": [], "SecretKey": []}]
     return operation
+
+
+def _path_parameter(name: str, declared: str | Mapping[str, Any]) -> dict:
+    """Return the OpenAPI parameter of path parameter ``name`` as its route declared it."""
+    if isinstance(declared, str):
+        declared = {"description": declared}
+    return {"in": "path", "name": name, "required": True,
+            "description": declared.get("description", ""),
+            "schema": declared.get("schema", {"type": "string", "minLength": 1})}
 
 
 def _responses(endpoint: Endpoint) -> dict:

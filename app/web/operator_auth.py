@@ -15,7 +15,8 @@ import hmac
 from flask import request
 
 from app.config import Config
-from app.web.errors import NOT_FOUND, UNAUTHENTICATED, ApiError
+from app.error_codes import NOT_FOUND, UNAUTHORIZED
+from app.web.errors import ApiError
 
 COOKIE = "batchq_operator"
 # Sent by the dashboard's own script with every change it asks for (CSRF defence in depth).
@@ -54,5 +55,5 @@ def require_operator(config: Config) -> None:
     """Answer 404 if the dashboard is off, 401 unless the request is an operator's."""
     require_enabled(config)
     if not is_operator(config):
-        raise ApiError(UNAUTHENTICATED, "Log in at /dashboard/login, or send "
+        raise ApiError(UNAUTHORIZED, "Log in at /dashboard/login, or send "
                                         "Authorization: Bearer <OPERATOR_TOKEN>.")

@@ -8,7 +8,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from app.web.errors import BAD_REQUEST, ApiError
+from app.error_codes import INVALID_VALUE
+from app.web.errors import ApiError
 from schemas.messages import error_line
 
 
@@ -18,5 +19,5 @@ def load_params(schema: Schema, values: Mapping[str, Any], what: str = "query pa
         return schema.load(dict(values))
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-        raise ApiError(BAD_REQUEST, f"Invalid {what}: {error_line(messages)}",
+        raise ApiError(INVALID_VALUE, f"Invalid {what}: {error_line(messages)}",
                        errors=messages) from None

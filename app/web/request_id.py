@@ -30,7 +30,7 @@ def register_request_id(app: Flask) -> None:
         g.request_id = supplied if _SANE.fullmatch(supplied) else uuid.uuid4().hex
         g.started = time.monotonic()
         logs.clear()
-        logs.bind(requestId=g.request_id, jobId=(request.view_args or {}).get("job_id"))
+        logs.bind(requestId=g.request_id, jobId=_job_in_path(request.view_args or {}))
 
     @app.after_request
     def echo_request_id(response: Response) -> Response:
@@ -44,3 +44,10 @@ def register_request_id(app: Flask) -> None:
     @app.teardown_request
     def forget_context(error: BaseException | None = None) -> None:
         logs.clear()
+
+
+def _job_in_path(view_args: dict) -> int | str | None:
+    """Return the job a path names (``job_id``, or the document's ``batchId``), as a number when
+    it is one, so that a request's lines name the job as the worker's lines do."""
+    raw = view_args.get("job_id", view_args.get("batchId"))
+    return int(raw) if isinstance(raw, str) and raw.isascii() and raw.isdigit() else raw

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from flask import request
 
+from app.error_codes import IDEMPOTENCY_KEY_REUSED, INVALID_VALUE
 from app.services import Services
 from app.store import callbacks, jobs, tenants
 from app.store.idempotency import KeyReused, Submission, fingerprint, submit_once
-from app.web.errors import BAD_REQUEST, IDEMPOTENCY_MISMATCH, ApiError
+from app.web.errors import ApiError
 from app.web.params import load_params
 from schemas.queries import SubmitOptionsSchema
 
@@ -40,7 +41,7 @@ def store_submission(services: Services, tenant: tenants.Tenant, operation: str,
             return submit_once(conn, tenant.id, key, request_fingerprint,
                                services.config.IDEMPOTENCY_KEY_TTL_HOURS, create_job)
         except KeyReused as reused:
-            raise ApiError(IDEMPOTENCY_MISMATCH,
+            raise ApiError(IDEMPOTENCY_KEY_REUSED,
                            f"Idempotency-Key {key!r} was used for job {reused.job_id} with a "
                            "different request; use a new key for a new request.") from None
 
@@ -50,7 +51,7 @@ def _read_options() -> dict:
     query_url = request.args.get("callbackUrl")
     header_url = request.headers.get(CALLBACK_HEADER)
     if query_url is not None and header_url is not None and query_url != header_url:
-        raise ApiError(BAD_REQUEST, f"callbackUrl and the {CALLBACK_HEADER} header differ; "
+        raise ApiError(INVALID_VALUE, f"callbackUrl and the {CALLBACK_HEADER} header differ; "
                                     "send one of them.")
     raw = {"callbackUrl": query_url if query_url is not None else header_url,
            "idempotencyKey": request.headers.get(IDEMPOTENCY_HEADER)}

@@ -76,7 +76,7 @@ class Api:
     def submit(self, operation: str, records: list[dict]) -> str:
         """POST a job; return its id."""
         response = self.call("POST", f"/batch/{operation}", json={"body": records})
-        if response.status_code != 202:
+        if response.status_code != 200:
             raise RuntimeError(f"POST answered {response.status_code}: {response.text[:300]}")
         return response.json()["jobId"]
 

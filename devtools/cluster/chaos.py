@@ -209,7 +209,7 @@ class ClusterChaos:
         with self._db() as conn:
             pending = conn.execute(
                 "SELECT count(*) FROM batch_chunks c JOIN batch_jobs j ON j.id = c.job_id"
-                " WHERE (c.job_id, c.chunk_no) IN (SELECT * FROM unnest(%s::text[], %s::int[]))"
+                " WHERE (c.job_id, c.chunk_no) IN (SELECT * FROM unnest(%s::bigint[], %s::int[]))"
                 " AND c.done_at IS NULL AND j.status = 'running'",
                 ([job for job, _ in chunks], [no for _, no in chunks])).fetchone()[0]
         return pending == 0

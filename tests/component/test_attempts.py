@@ -62,8 +62,8 @@ def test_a_poisoned_chunk_fails_its_records_after_its_attempts_and_the_job_compl
         failed = [entry for chunk in jobs.done_chunks(conn, job_id) for entry in chunk.failed]
     message = ("record: Could not be applied: its chunk failed 3 attempts "
                "(last error: ZeroDivisionError); it has been logged.")
-    assert failed == [{"customerId": "poison", "index": 2, "error": message},
-                      {"customerId": "ok-3", "index": 3, "error": message}]
+    assert failed == [{"customerId": "poison", "index": 2, "error": message, "code": 5000},
+                      {"customerId": "ok-3", "index": 3, "error": message, "code": 5000}]
     assert db.execute("SELECT count(*) FROM customers WHERE tenant_id = %s",
                       (db_tenant,)).fetchone()[0] == 2
 

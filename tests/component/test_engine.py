@@ -145,7 +145,7 @@ def test_a_poisoned_record_fails_alone(services, tenant_id, monkeypatch):
     with services.db.transaction() as conn:
         chunks = jobs.done_chunks(conn, job_id)
     failed = [entry for c in chunks for entry in c.failed]
-    assert failed == [{"customerId": "poison", "index": 1, "error":
+    assert failed == [{"customerId": "poison", "index": 1, "code": 5000, "error":
                        "record: Could not be applied because of an internal error; it has been logged."}]
     assert sum(c.finished_count for c in chunks) == 2
     assert job_row(services, job_id).status == "completed"
@@ -179,3 +179,6 @@ def test_records_whose_id_is_not_text_fail_alone_and_duplicates_name_the_first(s
     assert failed[2]["error"].startswith("customerId: Duplicate of the record at index 0")
     assert failed[2]["customerId"] == "dup-1"
     assert [failed[i]["customerId"] for i in (1, 3, 4, 6)] == [None, None, None, 7]
+    # A value not valid (3003), a required field missing (3000).
+    assert {failed[i]["code"] for i in (1, 2, 3, 6)} == {3003}
+    assert failed[4]["code"] == 3003

@@ -26,7 +26,7 @@ def test_a_queued_job_is_marked_running_once(services, db_tenant):
     with services.db.transaction() as conn:
         first = jobs.mark_running(conn, job_id)
         again = jobs.mark_running(conn, job_id)
-        unknown = jobs.mark_running(conn, "no-such-job")
+        unknown = jobs.mark_running(conn, 0)
     assert first.status == again.status == "running"
     assert first.started_at is not None and again.started_at == first.started_at
     assert unknown is None

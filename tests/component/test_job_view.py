@@ -53,7 +53,7 @@ def test_nothing_is_shown_to_a_wrong_secret_an_unknown_key_or_another_tenant(app
     wrong_secret = _view(services, owner, job_id, secret_key="not-the-secret")
     unknown_key = _view(services, type(owner)("no-such-key", owner.secret_key), job_id)
     other_tenant = _view(services, stranger, job_id)
-    unknown_job = _view(services, owner, "no-such-job")
+    unknown_job = _view(services, owner, 0)
 
     assert wrong_secret == unknown_key == (type(wrong_secret))(None, None, [])
     assert (other_tenant.tenant.id, other_tenant.job, other_tenant.chunks) == (stranger_id, None, [])

@@ -19,7 +19,7 @@ from workers.operations import ChunkContext
 from workers.operations.cashback import apply_cashback
 
 
-def post(database_url: str, tenant_id: int, entries: list[Entry], job_id: str = "job"
+def post(database_url: str, tenant_id: int, entries: list[Entry], job_id: int = 101
          ) -> dict[int, ledger.Posting]:
     with psycopg.connect(database_url) as conn:
         return ledger.post(conn, tenant_id, job_id, entries)
@@ -37,7 +37,7 @@ def test_entries_apply_once_and_debits_never_overdraw(database_url, db_tenant, d
         "applied", "already_applied", "conflict", "applied", "insufficient"]
     assert first[3].balance == ledger.Balance(10)
     again = post(database_url, db_tenant, [credit(0, "t1", 50)], job_id="another")
-    assert again[0].status == "already_applied" and again[0].earlier.job_id == "job"
+    assert again[0].status == "already_applied" and again[0].earlier.job_id == 101
     assert db.execute("SELECT available FROM points_balances WHERE tenant_id = %s",
                       (db_tenant,)).fetchone() == (10,)
 
@@ -65,12 +65,12 @@ def test_a_source_id_taken_concurrently_for_another_customer_is_seen(database_ur
     # find its row taken: it must walk again and report a conflict, not apply twice.
     with psycopg.connect(database_url) as holder:
         holder.execute("SELECT 1")  # a transaction is open: post() nests a savepoint in it
-        ledger.post(holder, db_tenant, "job-a", [credit(0, "shared", 7, customer="a")])
+        ledger.post(holder, db_tenant, 201, [credit(0, "shared", 7, customer="a")])
         result = {}
         def wait_then_post():
             try:
                 result.update(post(database_url, db_tenant,
-                                   [credit(0, "shared", 7, customer="b")], job_id="job-b"))
+                                   [credit(0, "shared", 7, customer="b")], job_id=202))
             except Exception as error:  # noqa: BLE001 - reported by the assertions below
                 result["error"] = error
         waiter = threading.Thread(target=wait_then_post)

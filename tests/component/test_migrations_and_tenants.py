@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import threading
 
@@ -30,28 +31,70 @@ def test_upgrade_twice_and_concurrently_applies_each_file_once(servers):
         assert versions == [m.version for m in migrations.discover()]
 
 
+def migrated_up_to(tmp_path, version: int):
+    """A directory holding the migrations before ``version``, to build an older schema."""
+    for migration in migrations.discover():
+        if migration.version < version:
+            shutil.copy(migrations.MIGRATIONS_DIR / f"{migration.name}.sql", tmp_path)
+    return tmp_path
+
+
 def test_json_stored_before_0007_reads_back_the_same_after_it(servers, tmp_path):
-    for migration in migrations.MIGRATIONS_DIR.glob("000[1-6]_*.sql"):
-        shutil.copy(migration, tmp_path)
     records = [{"customerId": "c-1", "name": "Zoë", "custom": {"n": 1}}]
     outcomes = [{"customerId": "c-1", "index": 0, "message": "Customer created successfully"}]
     with fresh_database(servers.database_url, migrate=False) as url:
-        migrations.upgrade(url, tmp_path)
+        migrations.upgrade(url, migrated_up_to(tmp_path, 7))
+        legacy = secrets.token_hex(16)  # a job id as jobs had them then
         with psycopg.connect(url) as conn:
             tenant_id = tenants.ensure_tenant(conn, "before-0007")
-            job_id = jobs.new_job_id()
             conn.execute("INSERT INTO batch_jobs (id, tenant_id, operation, total_count)"
-                         " VALUES (%s, %s, 'customers', 1)", (job_id, tenant_id))
-            conn.execute("INSERT INTO batch_job_records VALUES (%s, %s)", (job_id, Json(records)))
+                         " VALUES (%s, %s, 'customers', 1)", (legacy, tenant_id))
+            conn.execute("INSERT INTO batch_job_records VALUES (%s, %s)", (legacy, Json(records)))
             conn.execute("INSERT INTO batch_chunks (job_id, chunk_no, first_index, record_count,"
                          " finished_count, successful, failed, done_at)"
-                         " VALUES (%s, 0, 0, 1, 1, %s, '[]', now())", (job_id, Json(outcomes)))
-        assert migrations.upgrade(url)[0] == "0007_json_as_bytes"  # then any later ones
+                         " VALUES (%s, 0, 0, 1, 1, %s, '[]', now())", (legacy, Json(outcomes)))
+        # Then any later ones.
+        assert migrations.upgrade(url)[:2] == ["0007_json_as_bytes", "0008_integer_job_ids"]
         with psycopg.connect(url) as conn:
+            job_id = jobs.id_of_legacy(conn, legacy)
             assert orjson.loads(jobs.stored_records(conn, job_id)) == records
             (chunk,) = jobs.done_chunks(conn, job_id)
             assert (chunk.successful, chunk.failed) == (outcomes, [])
             assert outcomes_page(conn, job_id, "successful", after_index=-1, limit=5) == outcomes
+
+
+def test_jobs_stored_before_0008_keep_everything_under_random_integer_ids(servers, tmp_path):
+    with fresh_database(servers.database_url, migrate=False) as url:
+        migrations.upgrade(url, migrated_up_to(tmp_path, 8))
+        legacy = [secrets.token_hex(16) for _ in range(40)]
+        with psycopg.connect(url) as conn:
+            tenant_id = tenants.ensure_tenant(conn, "before-0008")
+            for number, old in enumerate(legacy):
+                conn.execute("INSERT INTO batch_jobs (id, tenant_id, operation, total_count)"
+                             " VALUES (%s, %s, 'cashback', 1)", (old, tenant_id))
+                conn.execute("INSERT INTO batch_chunks (job_id, chunk_no, first_index,"
+                             " record_count) VALUES (%s, 0, 0, 1)", (old,))
+                conn.execute("INSERT INTO points_ledger (tenant_id, customer_id, source, source_id,"
+                             " points, job_id, record_index) VALUES (%s, 'c', 'cashback', %s, 5,"
+                             " %s, 0)", (tenant_id, f"t-{number}", old))
+                conn.execute("INSERT INTO job_callbacks (job_id, url, signing_key_digest)"
+                             " VALUES (%s, 'https://example.com/hook', '\\x00')", (old,))
+                conn.execute("INSERT INTO idempotency_keys (tenant_id, key, fingerprint, job_id)"
+                             " VALUES (%s, %s, '\\x00', %s)", (tenant_id, f"k-{number}", old))
+        assert migrations.upgrade(url) == ["0008_integer_job_ids"]
+        with psycopg.connect(url) as conn:
+            ids = {old: jobs.id_of_legacy(conn, old) for old in legacy}
+            assert all(0 < new < 2**53 for new in ids.values())
+            assert len(set(ids.values())) == len(legacy)
+            assert sorted(ids.values()) != list(range(min(ids.values()), min(ids.values()) + 40))
+            for table in ("batch_chunks", "points_ledger", "job_callbacks", "idempotency_keys"):
+                named = {row[0] for row in conn.execute(f"SELECT job_id FROM {table}")}
+                assert named == set(ids.values()), table
+            ledger = dict(conn.execute("SELECT source_id, job_id FROM points_ledger").fetchall())
+            assert ledger == {f"t-{n}": ids[old] for n, old in enumerate(legacy)}
+            with pytest.raises(psycopg.errors.ForeignKeyViolation):
+                conn.execute("INSERT INTO batch_chunks (job_id, chunk_no, first_index,"
+                             " record_count) VALUES (1, 0, 0, 1)")
 
 
 def test_discover_refuses_badly_named_files(tmp_path):
@@ -88,3 +131,16 @@ def test_provision_spec_is_idempotent_and_validated(db):
     assert tenants.authenticate(db, "prov-api-key", "prov-secret").name == "prov"
     with pytest.raises(ValueError, match="tenant:apikey:secretkey"):
         tenants.parse_key_spec("only:two")
+
+
+def test_a_deleted_pair_stops_working_and_can_be_provisioned_again(db):
+    spec = "published:published-api-key:published-secret"
+    other = tenants.create_tenant(db, "published")
+    assert tenants.provision(db, spec) == 1
+    assert tenants.delete_key(db, "published-api-key")
+    assert tenants.authenticate(db, "published-api-key", "published-secret") is None
+    assert tenants.authenticate(db, other.api_key, other.secret_key).name == "published"
+    assert not tenants.delete_key(db, "published-api-key")
+    # Where a revoked pair would stay revoked, a deleted one comes back when provisioned.
+    assert tenants.provision(db, spec) == 1
+    assert tenants.authenticate(db, "published-api-key", "published-secret").name == "published"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from app.config import Config
+from app.error_codes import INVALID_VALUE
 from app.store.ledger import Entry
 from workers.operations import ChunkContext, Outcome, ValidRecord
 from workers.outcomes import post_records, unknown_customer_outcomes
@@ -17,11 +18,11 @@ def credit(record: ValidRecord) -> Entry:
 
 def test_refused_records_keep_their_outcome_and_post_nothing(database_url, redis_url,
                                                             db_tenant, db):
-    context = ChunkContext(db_tenant, "job", Config({"DATABASE_URL": database_url,
+    context = ChunkContext(db_tenant, 101, Config({"DATABASE_URL": database_url,
                                                        "REDIS_URL": redis_url}))
     records = [ValidRecord(0, {"customerId": "kept", "transactionId": "t0"}),
                ValidRecord(1, {"customerId": "kept", "transactionId": "t1"})]
-    refusal = Outcome(1, False, "transactionId: refused for this test")
+    refusal = Outcome.failed(1, INVALID_VALUE, "transactionId: refused for this test")
     with psycopg.connect(database_url) as conn:
         first = post_records(conn, context, records, credit,
                              lambda r, p: f"{r.data['transactionId']}: {p.points}",
@@ -35,13 +36,32 @@ def test_refused_records_keep_their_outcome_and_post_nothing(database_url, redis
                       (db_tenant,)).fetchall() == [("t0",)]
 
 
+def test_a_transaction_id_applied_by_another_record_fails_with_9004(database_url, redis_url,
+                                                                   db_tenant, db):
+    config = Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
+    record = ValidRecord(0, {"customerId": "twice", "transactionId": "t-twice"})
+    with psycopg.connect(database_url) as conn:
+        first = post_records(conn, ChunkContext(db_tenant, 301, config), [record], credit,
+                             lambda r, p: "applied", refused={})
+        same_record = post_records(conn, ChunkContext(db_tenant, 301, config), [record], credit,
+                                   lambda r, p: "applied", refused={})
+        other_job = post_records(conn, ChunkContext(db_tenant, 302, config), [record], credit,
+                                 lambda r, p: "applied", refused={})
+    assert (first[0].ok, same_record[0].ok) == (True, True)
+    assert (other_job[0].ok, other_job[0].code.code) == (False, 9004)
+    assert "applied by record 0 of job 301" in other_job[0].message
+    assert db.execute("SELECT count(*), sum(points) FROM points_ledger WHERE tenant_id = %s",
+                      (db_tenant,)).fetchone() == (1, 10)
+
+
 def test_unknown_customers_are_refused_by_index(database_url, redis_url, db_tenant, db):
     db.execute("INSERT INTO customers (tenant_id, customer_id, profile) VALUES (%s, 'known', '{}')",
                (db_tenant,))
-    context = ChunkContext(db_tenant, "job", Config({"DATABASE_URL": database_url,
+    context = ChunkContext(db_tenant, 101, Config({"DATABASE_URL": database_url,
                                                        "REDIS_URL": redis_url}))
     records = [ValidRecord(4, {"customerId": "known"}), ValidRecord(7, {"customerId": "nobody"})]
     with psycopg.connect(database_url) as conn:
         refused = unknown_customer_outcomes(conn, context, records)
     assert list(refused) == [7]
     assert refused[7].message.startswith("customerId: No customer 'nobody'")
+    assert refused[7].code.code == 7000

@@ -48,7 +48,7 @@ def test_every_operations_schema_accepts_or_fails_any_json_with_a_message():
 def test_accepted_records_are_applied_without_failing_their_chunk(database_url, redis_url,
                                                                  make_tenant):
     tenant_id, _ = make_tenant()
-    context = ChunkContext(tenant_id, "properties",
+    context = ChunkContext(tenant_id, 1,
                            Config({"DATABASE_URL": database_url, "REDIS_URL": redis_url}))
     accepted_by: dict[str, int] = {}
     for operation in OPERATIONS.values():

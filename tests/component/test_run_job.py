@@ -19,7 +19,7 @@ def services(make_services):
 def run_job(services, job_id: str) -> None:
     """Run the task here, as a worker would (its messages go to the unconsumed queue)."""
     services.celery.loader.import_default_modules()  # workers.tasks, as a worker does
-    services.celery.tasks["batch.run_job"].apply(args=[job_id], task_id=job_id).get()
+    services.celery.tasks["batch.run_job"].apply(args=[job_id], task_id=str(job_id)).get()
 
 
 def chunks_done(services, job_id: str) -> list[int]:

@@ -39,8 +39,8 @@ def test_a_wrong_secret_or_another_tenants_job_still_answers_401_and_404(app, ma
     wrong = client.get(path, headers={"APIKey": stranger.api_key, "SecretKey": "nope"})
     other = client.get(path, headers={"APIKey": stranger.api_key,
                                       "SecretKey": stranger.secret_key})
-    assert (wrong.status_code, wrong.get_json()["code"]) == (401, 1001)
-    assert (other.status_code, other.get_json()["code"]) == (404, 2001)
+    assert (wrong.status_code, wrong.get_json()["code"]) == (401, 1000)
+    assert (other.status_code, other.get_json()["code"]) == (404, 4004)
 
 
 def test_a_request_without_keys_is_refused_even_without_a_database(redis_url):

@@ -105,7 +105,7 @@ def test_csv_and_json_files_import_cleanly(api, db, tmp_path):
 
 
 def test_status_and_stop(api, paused_workers):
-    job_id = api.submit([customer("cli-stop")])
+    job_id = str(api.submit([customer("cli-stop")]))
     shown = batchq(api, "status", job_id)
     assert shown.returncode == 0 and f"{job_id}  queued  0 applied, 0 failed of 1" in shown.stdout
     stopped = batchq(api, "stop", job_id, "--json")

@@ -32,7 +32,7 @@ def stored_customer_ids(db, tenant_id: int) -> set[str]:
 def test_seed_example_creates_then_updates(api):
     response = api.request("POST", "/batch/customers", data=SEED_REQUEST,
                            headers={"Content-Type": "application/json"})
-    assert response.status_code == 202
+    assert response.status_code == 200
     created = response.json()
     assert set(created) == {"jobId", "status"} and created["status"] == "queued"
     assert response.headers["Location"] == f"/api/v4.0/integrations/batch/{created['jobId']}"
@@ -107,24 +107,24 @@ def test_thousand_records_with_invalid_ones_get_exact_outcomes(api, db):
 
 def test_more_than_a_thousand_records_is_refused_and_nothing_stored(api, db):
     response = api.request("POST", "/batch/customers", json={"body": customers(1001)})
-    assert response.status_code == 413
+    assert response.status_code == 422
     error = response.json()
-    assert error["code"] == 3004
+    assert error["code"] == 3011
     assert "1001 records" in error["message"] and "at most 1000" in error["message"]
     assert db.execute("SELECT count(*) FROM batch_jobs WHERE tenant_id = %s",
                       (api.tenant_id,)).fetchone()[0] == 0
 
 
 @pytest.mark.parametrize(("data", "content_type", "status", "code", "fragment"), [
-    ("{not json", "application/json", 400, 3001, "not valid JSON"),
-    ("", "application/json", 400, 3001, "not valid JSON"),
-    ('{"records": []}', "application/json", 400, 3002, "body"),
-    ('{"body": {"customerId": "1"}}', "application/json", 400, 3002, "body"),
-    ('{"body": null}', "application/json", 400, 3002, "body"),
-    ('{"body": []}', "application/json", 400, 3002, "at least one record"),
-    ('{"body": [{"customerId": "1"}, 7]}', "application/json", 400, 3002, "body"),
-    ('[{"customerId": "1"}]', "application/json", 400, 3002, "request body"),
-    ('{"body": [{"customerId": "1"}]}', "text/plain", 415, 2004, "application/json"),
+    ("{not json", "application/json", 400, 3016, "not valid JSON"),
+    ("", "application/json", 400, 3016, "not valid JSON"),
+    ('{"records": []}', "application/json", 400, 3000, "body"),
+    ('{"body": {"customerId": "1"}}', "application/json", 400, 3016, "body"),
+    ('{"body": null}', "application/json", 400, 3016, "body"),
+    ('{"body": []}', "application/json", 400, 3016, "at least one record"),
+    ('{"body": [{"customerId": "1"}, 7]}', "application/json", 400, 3016, "body"),
+    ('[{"customerId": "1"}]', "application/json", 400, 3016, "request body"),
+    ('{"body": [{"customerId": "1"}]}', "text/plain", 415, 3013, "application/json"),
 ])
 def test_malformed_envelope_is_refused_precisely(api, db, data, content_type, status, code,
                                                  fragment):
@@ -147,24 +147,24 @@ def test_item_that_is_not_an_object_is_named(api):
 
 
 def test_unknown_operation_and_unknown_job_are_404(api):
-    assert api.request("POST", "/batch/nonsense", json={"body": [customer("a")]}).json()["code"] == 2001
+    assert api.request("POST", "/batch/nonsense", json={"body": [customer("a")]}).json()["code"] == 4004
     response = api.request("GET", "/batch/no-such-job")
-    assert response.status_code == 404 and response.json()["code"] == 2001
+    assert response.status_code == 404 and response.json()["code"] == 4004
     assert api.request("DELETE", "/batch/no-such-job").status_code == 404
     assert api.customer("nobody").status_code == 404
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"APIKey": "ak_unknown", "SecretKey": "whatever"},
-    {"APIKey": "", "SecretKey": ""},
+@pytest.mark.parametrize(("headers", "code"), [
+    ({}, 1001),
+    ({"APIKey": "ak_unknown", "SecretKey": "whatever"}, 1000),
+    ({"APIKey": "", "SecretKey": ""}, 1001),
 ])
-def test_missing_or_unknown_keys_are_401(live_service, headers):
+def test_missing_or_unknown_keys_are_401(live_service, headers, code):
     import requests
     response = requests.post(f"{live_service.base_url}/api/v4.0/integrations/batch/customers",
                              json={"body": [customer("a")]}, headers=headers, timeout=10)
     assert response.status_code == 401
-    assert response.json()["code"] == 1001
+    assert response.json()["code"] == code
 
 
 def test_wrong_secret_looks_like_wrong_key_and_revoked_pair_stops_at_once(api, database_url):

@@ -224,7 +224,7 @@ def test_postgres_away_answers_503_and_the_running_job_completes_after(stack, ap
             refused = api.request("POST", "/batch/customers", json={"body": customers(10)})
             assert refused.status_code == 503
             assert refused.headers["Content-Type"] == "application/json"
-            assert refused.json()["code"] == 5002 and "Retry-After" in refused.headers
+            assert refused.json()["code"] == 5003 and "Retry-After" in refused.headers
             assert time.monotonic() - started < 30  # bounded by the pool timeout, not hung
         finally:
             stack.servers.postgres.start()

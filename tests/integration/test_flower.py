@@ -32,10 +32,10 @@ def get_json(url: str, **params):
     return response.json() if response.status_code == 200 else None
 
 
-def job_tasks(job_id: str) -> set[str]:
+def job_tasks(job_id: int) -> set[str]:
     """The task ids of a 250-record job (CHUNK_SIZE 100): run_job applies chunk 0 itself,
     chunks 1 and 2 are tasks of their own."""
-    return {job_id, f"{job_id}:1", f"{job_id}:2"}
+    return {str(job_id), f"{job_id}:1", f"{job_id}:2"}
 
 
 def test_flower_turns_task_events_on_and_shows_the_workers_and_a_jobs_tasks(flower, api,
@@ -49,7 +49,9 @@ def test_flower_turns_task_events_on_and_shows_the_workers_and_a_jobs_tasks(flow
 
     def a_job_seen():
         tasks = get_json(f"{flower}/api/tasks", limit="1000") or {}
-        succeeded = {task_id for task_id, task in tasks.items() if task["state"] == "SUCCESS"}
+        # Seen whole: received (its name known) and succeeded, both after events were on.
+        succeeded = {task_id for task_id, task in tasks.items()
+                     if task["state"] == "SUCCESS" and task.get("name")}
         for job_id in submitted:
             if job_tasks(job_id) <= succeeded:
                 return job_id, tasks
@@ -61,8 +63,8 @@ def test_flower_turns_task_events_on_and_shows_the_workers_and_a_jobs_tasks(flow
 
     worker_logs = "".join(path.read_text() for path in live_service.log_dir.glob("worker-*.log"))
     assert "Events of group {task} enabled by remote" in worker_logs  # Flower did it
-    assert tasks[job_id]["name"] == "batch.run_job"
-    for task_id in job_tasks(job_id) - {job_id}:
+    assert tasks[str(job_id)]["name"] == "batch.run_job"
+    for task_id in job_tasks(job_id) - {str(job_id)}:
         assert tasks[task_id]["name"] == "batch.process_chunk"
         assert tasks[task_id]["worker"] in workers
     queues = get_json(f"{flower}/api/queues/length")

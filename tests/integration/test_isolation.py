@@ -14,14 +14,22 @@ from tests.support.cli import flask
 from tests.support.client import PREFIX, ApiClient
 from tests.support.factories import customer
 
-UNKNOWN_JOB = "0123456789abcdef0123456789abcdef"
+UNKNOWN_JOB = "4503599627370496"  # 2**52: an id no job of this run draws in practice
+JOB_PARAMETERS = ("{job_id}", "{batchId}")
 
 
 def id_paths(base_url: str) -> list[tuple[str, str]]:
     """Return (method, path) of every documented operation with a job or customer id."""
     spec = requests.get(f"{base_url}/openapi.json", timeout=10).json()
     return [(method.upper(), path) for path, operations in spec["paths"].items()
-            for method in operations if "{job_id}" in path or "{customer_id}" in path]
+            for method in operations
+            if any(name in path for name in (*JOB_PARAMETERS, "{customer_id}"))]
+
+
+def with_ids(template: str, job_id: str, customer_id: str) -> str:
+    for name in JOB_PARAMETERS:
+        template = template.replace(name, job_id)
+    return template.replace("{customer_id}", customer_id)
 
 
 def call(client: ApiClient, method: str, path: str) -> requests.Response:
@@ -29,15 +37,17 @@ def call(client: ApiClient, method: str, path: str) -> requests.Response:
 
 
 def test_another_tenants_ids_answer_exactly_like_unknown_ids_on_every_endpoint(api, other_api):
-    job_id = api.submit([customer("iso-1"), customer("iso-2", email="broken")])
+    job_id = str(api.submit([customer("iso-1"), customer("iso-2", email="broken")]))
     assert api.wait(job_id)["status"] == "completed"
     paths = id_paths(api.base_url)
-    assert len(paths) >= 5  # jobs (show, stop, failed, successful) and customers at least
+    # jobs (show, stop, failed, successful, the document's status and stop) and customers
+    assert len(paths) >= 7
     for method, template in paths:
-        theirs = template.replace("{job_id}", job_id).replace("{customer_id}", "iso-1")
-        unknown = template.replace("{job_id}", UNKNOWN_JOB).replace("{customer_id}", "nobody-x")
+        theirs = with_ids(template, job_id, "iso-1")
+        unknown = with_ids(template, UNKNOWN_JOB, "nobody-x")
         refused, absent = call(other_api, method, theirs), call(other_api, method, unknown)
-        assert (refused.status_code, refused.json()["code"]) == (404, 2001), (method, theirs)
+        code = 7000 if "{customer_id}" in template else 4004  # no such customer / resource
+        assert (refused.status_code, refused.json()["code"]) == (404, code), (method, theirs)
         assert (refused.json()["message"].replace(job_id, "ID").replace("iso-1", "ID")
                 == absent.json()["message"].replace(UNKNOWN_JOB, "ID").replace("nobody-x", "ID"))
         # The owner does reach it (a stop of a completed job is a conflict, not a 404).
@@ -46,7 +56,7 @@ def test_another_tenants_ids_answer_exactly_like_unknown_ids_on_every_endpoint(a
 
 
 def test_listing_shows_only_the_callers_jobs(api, other_api):
-    job_id = api.submit([customer("iso-list")])
+    job_id = str(api.submit([customer("iso-list")]))
     assert job_id in call(api, "GET", f"{PREFIX}/batch").text
     assert job_id not in call(other_api, "GET", f"{PREFIX}/batch").text
 
@@ -63,7 +73,7 @@ def test_wrong_apikey_and_wrong_secretkey_are_indistinguishable(api):
     wrong_secret = answer(api.api_key, "sk_" + "x" * 43)
     both_wrong = answer("ak_nobody", "sk_nothing")
     assert wrong_key == wrong_secret == both_wrong
-    assert wrong_key[0] == 401 and wrong_key[1]["code"] == 1001
+    assert wrong_key[0] == 401 and wrong_key[1]["code"] == 1000
 
 
 def test_two_active_pairs_then_revoking_one_from_the_cli_stops_it_at_once(
@@ -81,8 +91,9 @@ def test_two_active_pairs_then_revoking_one_from_the_cli_stops_it_at_once(
     assert rotated.request("GET", f"/batch/{job_id}").status_code == 200
 
 
-def test_job_ids_are_random_not_a_sequence(api):
-    ids = [api.submit([customer(f"seq-{n}")]) for n in range(3)]
-    assert all(len(job_id) == 32 and int(job_id, 16) for job_id in ids)
-    numbers = [int(job_id, 16) for job_id in ids]
-    assert len({b - a for a, b in zip(numbers, numbers[1:])}) == 2  # no common step
+def test_job_ids_are_random_integers_not_a_sequence(api):
+    ids = [api.submit([customer(f"seq-{n}")]) for n in range(5)]
+    assert all(type(job_id) is int and 0 < job_id < 2**53 for job_id in ids)
+    assert len(set(ids)) == 5
+    steps = {b - a for a, b in zip(ids, ids[1:])}
+    assert len(steps) == 4 and not all(0 < step < 1000 for step in steps)  # no common step

@@ -17,8 +17,9 @@ import pytest
 CUSTOMERS = [f"L-{n}" for n in range(4)]
 WHEN = "2025-03-14T10:00:00Z"
 JOB_SIZE = 500
-OWN_FAILURES = ("points: Insufficient balance", "amount: Insufficient balance",
-                "transactionId: Already used by another")
+# What the generated records meet by design: a balance that cannot cover a debit (9008),
+# and a transactionId applied already (9004: the repeats). Anything else is the service's.
+OWN_FAILURE_CODES = {9004, 9008}
 
 
 def job_records(kind: str, job: int, rng: random.Random) -> list[dict]:
@@ -64,20 +65,18 @@ def test_balances_equal_ledgers_and_outcomes_under_parallel_jobs(api, db, live_s
     assert sum(len(records) for _, records in jobs) >= 3000
 
     reported: Counter[str] = Counter()
-    applied = already = 0
+    applied = repeats = 0
     for body in bodies:
         assert (body["status"], body["finishedCount"] + body["errorCount"]) == (
             "completed", JOB_SIZE)
         for entry in body["response"]["failed"]:
-            assert entry["error"].startswith(OWN_FAILURES), entry
+            assert entry["code"] in OWN_FAILURE_CODES, entry
+            repeats += entry["code"] == 9004
         for entry in body["response"]["successful"]:
             reported[entry["customerId"]] += entry["points"]
             assert entry["balance"]["available"] >= 0
-            if entry.get("alreadyApplied"):
-                already += 1
-            else:
-                applied += 1
-    assert already > 0 and applied > 1000  # the run did exercise repeats and real changes
+            applied += 1
+    assert repeats > 0 and applied > 1000  # the run did exercise repeats and real changes
 
     rows = db.execute("SELECT customer_id, points FROM points_ledger WHERE tenant_id = %s"
                       " ORDER BY id", (api.tenant_id,)).fetchall()

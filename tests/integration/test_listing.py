@@ -60,9 +60,9 @@ def test_filters_by_status_operation_and_creation_time(api, paused_workers):
 ])
 def test_bad_parameters_answer_400_naming_them(api, params, field):
     response = api.request("GET", "/batch", params=params)
-    assert response.status_code == 400
+    assert response.status_code == 422
     body = response.json()
-    assert body["code"] == 2005 and field in body["errors"]
+    assert body["code"] == 3003 and field in body["errors"]
     assert field in body["message"]
 
 

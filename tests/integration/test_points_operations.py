@@ -117,8 +117,11 @@ def test_balance_adjustments_never_go_below_zero(api, db):
     assert outcomes[5]["error"] == ("customerId: No customer 'nobody'; create it first "
                                     "(POST /batch/customers).")
     assert outcomes[6]["points"] == 5
-    assert outcomes[7]["alreadyApplied"] is True and outcomes[7]["points"] == 0
-    assert outcomes[7]["message"].startswith("Already applied: this adjustment (transactionId 'fix-1')")
+    # A transactionId applied already fails the record with Gameball's 9004; nothing twice.
+    assert outcomes[7]["code"] == 9004
+    assert outcomes[7]["error"].startswith("transactionId: Already applied: this adjustment "
+                                           "(transactionId 'fix-1')")
+    assert [outcomes[i]["code"] for i in (2, 3, 5)] == [9008, 3003, 7000]
     assert balance(db, api.tenant_id, "a-1") == (75, 75)
     reasons = db.execute("SELECT reason FROM points_ledger WHERE tenant_id = %s ORDER BY id",
                          (api.tenant_id,)).fetchall()
@@ -137,17 +140,19 @@ def test_cashback_once_per_transaction_across_jobs(api, db, make_tenant):
     ])
     assert body["operation"] == "Cashback Batch Job"
     assert outcomes[0]["message"] == "Cashback awarded successfully: 49 points"
-    assert outcomes[1]["alreadyApplied"] is True
-    assert outcomes[1]["message"] == ("Already applied: this cashback (transactionId 'T-1') was "
-                                      f"applied by record 0 of job {body['jobId']}; the balance "
-                                      "did not change again.")
+    assert outcomes[1] == {
+        "customerId": "c-1", "index": 1, "code": 9004,
+        "error": "transactionId: Already applied: this cashback (transactionId 'T-1') was "
+                 f"applied by record 0 of job {body['jobId']}; an transactionId applies once, "
+                 "so this record changed nothing."}
     assert outcomes[2]["error"].startswith("transactionId: Already used by another cashback "
                                            "(customer 'c-1', 49 points)")
     assert outcomes[3]["error"] == "amount: Not a valid amount; expected a JSON number."
     assert outcomes[4]["error"].startswith("transactionTime: Not a valid date-time")
+    assert [outcomes[i]["code"] for i in (2, 3, 4)] == [9004, 3003, 9007]
 
     _, again = run(api, "cashback", [purchase])               # in another job
-    assert again[0]["alreadyApplied"] is True
+    assert again[0]["code"] == 9004
     assert balance(db, api.tenant_id, "c-1") == (49, 49)
     assert api.customer("c-1").status_code == 200
 
@@ -177,7 +182,7 @@ def test_redemptions_by_points_or_amount_with_the_tenants_rates(api, db, databas
                            "balance": {"available": 151, "pending": 0}}
     assert outcomes[1]["points"] == -101                    # 10 points per unit, rounded up
     assert outcomes[2]["error"] == "points: Insufficient balance: 100 points needed, 50 available."
-    assert outcomes[3]["alreadyApplied"] is True
+    assert outcomes[3]["code"] == 9004
     assert outcomes[4]["error"] == "points: Give exactly one of points and amount."
     assert outcomes[5]["error"].startswith("points: Must be greater than or equal to 1")
     assert outcomes[6]["error"].startswith("customerId: No customer 'ghost'")

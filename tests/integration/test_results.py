@@ -46,7 +46,7 @@ def test_pages_match_the_status_body(api, other_api):
 def test_bad_page_parameters_answer_400(api, params):
     job_id = api.submit(customers(1))
     response = api.request("GET", f"/batch/{job_id}/failed", params=params)
-    assert response.status_code == 400 and response.json()["code"] == 2005
+    assert response.status_code == 422 and response.json()["code"] == 3003
 
 
 def test_a_queued_job_has_no_outcomes_yet(api, paused_workers):

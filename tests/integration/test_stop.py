@@ -95,5 +95,5 @@ def test_stopping_a_completed_job_is_a_conflict(api):
     api.wait(job_id)
     response = api.request("DELETE", f"/batch/{job_id}")
     assert response.status_code == 409
-    assert response.json()["code"] == 2003
+    assert response.json()["code"] == 4009
     assert api.job(job_id)["status"] == "completed"

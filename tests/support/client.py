@@ -31,19 +31,21 @@ class ApiClient:
         kwargs.setdefault("timeout", 30)
         return self.session.request(method, f"{self.base_url}{PREFIX}{path}", **kwargs)
 
-    def submit(self, records: list[dict], operation: str = "customers") -> str:
-        """POST ``records``; require a 202 and return the job id."""
+    def submit(self, records: list, operation: str = "customers") -> int:
+        """POST ``records``; require a 200 with an integer job id, and return it."""
         response = self.request("POST", f"/batch/{operation}", json={"body": records})
-        assert response.status_code == 202, response.text
-        return response.json()["jobId"]
+        assert response.status_code == 200, response.text
+        job_id = response.json()["jobId"]
+        assert type(job_id) is int and 0 < job_id < 2**53, job_id
+        return job_id
 
-    def job(self, job_id: str) -> dict:
+    def job(self, job_id: int | str) -> dict:
         """GET the job's status body; require a 200."""
         response = self.request("GET", f"/batch/{job_id}")
         assert response.status_code == 200, response.text
         return response.json()
 
-    def wait(self, job_id: str, statuses: tuple[str, ...] = FINAL, timeout: float = 60) -> dict:
+    def wait(self, job_id: int | str, statuses: tuple[str, ...] = FINAL, timeout: float = 60) -> dict:
         """Poll the job until its status is one of ``statuses``; return the body."""
         def reached():
             body = self.job(job_id)

@@ -3,6 +3,7 @@ the environment the tests run them with."""
 
 from __future__ import annotations
 
+from devtools.run import LOOPBACK_NETWORKS
 from devtools.service import (
     ROOT,
     LiveService,
@@ -26,8 +27,8 @@ def service_environment(database_url: str, redis_url: str, **overrides: str) -> 
         "CHUNK_SIZE": "100",
         # Webhook retries a second apart at most, so a retry is seen within a test.
         "WEBHOOK_RETRY_BACKOFF_MAX": "1",
-        # The tests' webhook receivers listen on localhost.
-        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+        # The tests' webhook receivers listen on loopback, as `make run`'s users' do.
+        "WEBHOOK_ALLOW_NETWORKS": LOOPBACK_NETWORKS,
         # Tests send bursts from one key; only the rate-limit tests lower these.
         "RATE_LIMIT_WRITES": "100000/second",
         "RATE_LIMIT_READS": "100000/second",

@@ -9,7 +9,7 @@ from batchq_cli.client import ApiError, BatchClient, RetryPolicy
 from batchq_cli.retry_after import retry_after_seconds
 from tests.support.receiver import Reply, receiver
 
-CREATED = Reply(202, {"Content-Type": "application/json"}, b'{"jobId": "j1", "status": "queued"}')
+CREATED = Reply(200, {"Content-Type": "application/json"}, b'{"jobId": 1748392, "status": "queued"}')
 
 
 def client_for(url: str, waits: list[float], attempts: int = 8) -> BatchClient:
@@ -20,7 +20,7 @@ def test_429_and_503_are_retried_respecting_retry_after():
     waits: list[float] = []
     with receiver([Reply(429, {"Retry-After": "7"}), Reply(503), CREATED]) as stub:
         job_id = client_for(stub.url, waits).submit("customers", [{"customerId": "a"}], "key-1")
-    assert job_id == "j1"
+    assert job_id == 1748392
     assert len(stub.received) == 3
     assert waits[0] == 7.0 and 0 < waits[1] <= 1.0  # Retry-After, then backoff
     keys = {r.headers["Idempotency-Key"] for r in stub.received}
@@ -30,7 +30,7 @@ def test_429_and_503_are_retried_respecting_retry_after():
 
 def test_other_errors_are_not_retried():
     waits: list[float] = []
-    body = b'{"code": 3002, "message": "The request body is not valid."}'
+    body = b'{"code": 3016, "message": "The request body is not valid."}'
     with receiver([Reply(400, {"Content-Type": "application/json"}, body)]) as stub:
         with pytest.raises(ApiError) as raised:
             client_for(stub.url, waits).submit("customers", [{}], "key-2")

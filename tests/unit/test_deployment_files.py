@@ -8,6 +8,8 @@ import pytest
 import yaml
 from honcho.environ import parse_procfile
 
+from app.config import ConfigError
+
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "api", "worker", "beat", "flower")
 
@@ -117,6 +119,7 @@ def test_dockerfile_installs_the_project_and_runs_as_non_root() -> None:
 
 
 def test_gunicorn_settings_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HOST", raising=False)
     monkeypatch.setenv("PORT", "9123")
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     monkeypatch.setenv("DB_POOL_MIN_SIZE", "2")
@@ -131,7 +134,23 @@ def test_gunicorn_settings_follow_the_environment(monkeypatch: pytest.MonkeyPatc
     assert 0 < settings["graceful_timeout"] <= settings["timeout"]
 
 
+@pytest.mark.parametrize(("host", "bind"), [("127.0.0.1", "127.0.0.1:9123"),
+                                             ("::1", "[::1]:9123"), ("::", "[::]:9123")])
+def test_gunicorn_listens_on_host(monkeypatch: pytest.MonkeyPatch, host: str, bind: str) -> None:
+    monkeypatch.setenv("PORT", "9123")
+    monkeypatch.setenv("HOST", host)
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["bind"] == bind
+
+
+def test_gunicorn_refuses_a_host_that_is_not_an_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOST", "my-laptop.local")
+    with pytest.raises(ConfigError, match="HOST must be the IP address to listen on .*"
+                                          "got 'my-laptop.local'"):
+        runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
 def test_gunicorn_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HOST", raising=False)
     monkeypatch.delenv("PORT", raising=False)
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
     monkeypatch.delenv("DB_POOL_MIN_SIZE", raising=False)

@@ -47,8 +47,8 @@ def test_the_batch_request_is_documented_per_operation_with_its_record_schema(ap
     body = spec["components"]["schemas"]["CustomersBatchRequest"]["properties"]["body"]
     assert body["maxItems"] == 1000
     assert spec["components"]["schemas"]["Customer"]["properties"]["customerId"]["maxLength"] == 128
-    assert set(post["responses"]) >= {"202", "400", "401", "413", "415", "429", "503"}
-    assert "Location" in post["responses"]["202"]["headers"]
+    assert set(post["responses"]) >= {"200", "400", "401", "413", "415", "422", "429", "503"}
+    assert "Location" in post["responses"]["200"]["headers"]
     assert post["security"] == [{"APIKey": [], "SecretKey": []}]
 
 

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import psycopg
 
 from app.config import Config
+from app.error_codes import ErrorCode
 from app.store.points_rules import PointsRule, default_rule, tenant_rule
 
 
@@ -35,13 +36,20 @@ class Outcome(NamedTuple):
     """What happened to one record: applied (``ok``) or not, with its message.
 
     ``details`` are extra fields of a successful record's entry (e.g. the balance a balance
-    inquiry read), added after the seed's ``customerId``, ``index`` and ``message``.
+    inquiry read), added after the seed's ``customerId``, ``index`` and ``message``; a failed
+    record's entry carries its error ``code`` (``app.error_codes``).
     """
 
     index: int
     ok: bool
     message: str
     details: dict[str, Any] | None = None
+    code: ErrorCode | None = None
+
+    @classmethod
+    def failed(cls, index: int, code: ErrorCode, message: str) -> Outcome:
+        """Return the outcome of a record that failed with ``code``."""
+        return cls(index, False, message, code=code)
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ class ChunkContext:
     """What a chunk is applied for: the tenant, the job, and the process's settings."""
 
     tenant_id: int
-    job_id: str
+    job_id: int
     config: Config
     _points_rule: PointsRule | None = field(default=None, init=False, repr=False,
                                             compare=False)

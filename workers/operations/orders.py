@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from app.error_codes import NOT_ACHIEVABLE
 from app.store.customers import create_missing_customers
 from app.store.ledger import Entry
 from workers.operations import ChunkContext, Outcome, ValidRecord, applies
@@ -60,9 +61,9 @@ def apply_orders(conn: psycopg.Connection, context: ChunkContext,
         return "created" if created[record.data["orderId"]] else "updated"
 
     # The upsert leaves out an order stored for another customer: it earns nothing.
-    refused = {r.index: Outcome(r.index, False,
-                                f"orderId: Order {r.data['orderId']!r} belongs to another "
-                                "customer; an order's customer cannot change.")
+    refused = {r.index: Outcome.failed(r.index, NOT_ACHIEVABLE,
+                                       f"orderId: Order {r.data['orderId']!r} belongs to another "
+                                       "customer; an order's customer cannot change.")
                for r in records if r.data["orderId"] not in created}
     return post_records(
         conn, context, records, entry_of,

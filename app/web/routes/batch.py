@@ -1,26 +1,26 @@
-"""The batch job endpoints: submit, watch and stop a job."""
+"""The batch job endpoints of the seed's tutorial: submit (``POST /batch/{operation}``), watch
+(``GET /batch/{jobId}``) and stop (``DELETE /batch/{jobId}``) a job. The published document's
+other pair of paths is ``app.web.routes.batches``."""
 
 from __future__ import annotations
 
 import logging
 
-import redis
 from flask import Blueprint, Response, request, url_for
 
 from app.catalogue import OPERATIONS, get_operation, title_of
-from app.domain import stopping
 from app.domain.status import status_body
+from app.error_codes import NOT_FOUND, UNSUPPORTED_TYPE
 from app.messaging import queue
 from app.observability import logs
 from app.services import Services, current_services
 from app.store import jobs
-from app.store.job_view import read_job_view
-from app.web.auth import accept, admit_request, authenticate_request
+from app.web.auth import authenticate_request
 from app.web.batch_body import read_records
 from app.web.body import read_body
-from app.web.errors import CONFLICT, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, ApiError
+from app.web.errors import ApiError
 from app.web.jsonio import json_response
-from app.web.lookup import job_not_found
+from app.web.lookup import JOB_ID, read_own_job, stop_own_job
 from app.web.openapi import documented
 from app.web.submission import store_submission
 from schemas.envelope import request_schema
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 batch_bp = Blueprint("batch", __name__, url_prefix="/api/v4.0/integrations")
 
-JOB_ID = {"job_id": "The id a submission answered."}
 
 
 def operation_requests(app) -> dict:
@@ -52,17 +51,19 @@ def operation_requests(app) -> dict:
                 "job ends.",
     query=CallbackQuerySchema,
     expand=("operation", operation_requests),
-    responses={202: (JobCreatedSchema, "The job is stored and queued."),
-               400: "The body is not valid JSON, or the envelope is wrong.",
+    responses={200: (JobCreatedSchema, "The job is stored and queued."),
+               400: "The body is not valid JSON (3016), or has no `body` (3000).",
                404: "No such operation.",
-               422: "The Idempotency-Key was used with a different request.",
-               413: "The body is larger than MAX_BODY_BYTES, or holds too many records.",
-               415: "Content-Type is not application/json."},
-    headers={202: ("Location",)},
+               413: "The body is larger than MAX_BODY_BYTES.",
+               415: "Content-Type is not application/json.",
+               422: "More records than MAX_RECORDS_PER_REQUEST (3011), callbackUrl or "
+                    "Idempotency-Key not valid (3003), or the Idempotency-Key used with a "
+                    "different request (4022)."},
+    headers={200: ("Location",)},
     tags=("batch",),
 )
 def submit_job(operation: str) -> Response:
-    """Store the records of a new job, then enqueue it; answer 202 with its id."""
+    """Store the records of a new job, then enqueue it; answer 200 with its id."""
     services = current_services()
     tenant = authenticate_request(services)
     if get_operation(operation) is None:
@@ -81,7 +82,7 @@ def submit_job(operation: str) -> Response:
         # Committed: from here the job survives anything, even a broker that is down now.
         queue.enqueue_job(services.celery, job_id)
         log.info("job %s submitted: %s, %d records", job_id, operation, records.count)
-    return json_response({"jobId": job_id, "status": "queued"}, 202, headers)
+    return json_response({"jobId": job_id, "status": "queued"}, 200, headers)
 
 
 @batch_bp.get("/batch/<job_id>")
@@ -93,20 +94,9 @@ def submit_job(operation: str) -> Response:
 )
 def show_job(job_id: str) -> Response:
     """Return the job's status, counts and the records' outcomes so far."""
-    services = current_services()
-    keys = admit_request(services)
-    # Live counts are read before the chunks, so they never exceed the outcomes listed; and
-    # before the statement, so that no pooled connection waits on Redis. They are answered
-    # only if the key pair then proves to be the job's tenant's.
-    live = _live_counts(services, job_id)
-    # One statement for the key pair, the job and its chunks (app/store/job_view.py): this GET
-    # is what clients poll while their job runs.
-    with services.db.statement() as conn:
-        view = read_job_view(conn, keys.api_key, keys.secret_key, job_id)
-    accept(view.tenant)
-    if view.job is None:
-        raise job_not_found(job_id)
-    return json_response(status_body(view.job, title_of(view.job.operation), view.chunks, live))
+    seen = read_own_job(current_services(), job_id)
+    return json_response(status_body(seen.job, title_of(seen.job.operation), seen.chunks,
+                                     seen.live_counts))
 
 
 @batch_bp.delete("/batch/<job_id>")
@@ -121,32 +111,14 @@ def show_job(job_id: str) -> Response:
 )
 def stop_job(job_id: str) -> Response:
     """Stop the job: no record is applied after this answers, and its counts are final."""
-    services = current_services()
-    tenant = authenticate_request(services)
-    result = stopping.stop_job(services, job_id, tenant_id=tenant.id, by=f"tenant {tenant.name}",
-                               with_chunks=True)
-    if result.job is None:
-        raise job_not_found(job_id)
-    job = result.job
-    if result.refused:
-        raise ApiError(CONFLICT, f"Job {job_id} is already {job.status}; only a queued or "
-                                 "running job can be stopped.")
-    return json_response(status_body(job, title_of(job.operation), result.chunks))
+    result = stop_own_job(current_services(), job_id)
+    return json_response(status_body(result.job, title_of(result.job.operation), result.chunks))
 
 
 def _read_envelope(services: Services) -> jobs.Records:
     """Read the request's records, within the body and record limits (app/web/batch_body.py)."""
     if request.mimetype != "application/json":
-        raise ApiError(UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON, with "
-                                               "Content-Type: application/json.")
+        raise ApiError(UNSUPPORTED_TYPE, "Send the body as JSON, with "
+                                         "Content-Type: application/json.")
     body = read_body(services.config.MAX_CONTENT_LENGTH)
     return read_records(body, services.config.MAX_RECORDS_PER_REQUEST)
-
-
-def _live_counts(services: Services, job_id: str) -> tuple[int, int] | None:
-    try:
-        return services.progress.counts(job_id)
-    except redis.RedisError as error:
-        log.warning("live counters of job %s unavailable: %s", job_id, error)
-        return None
-

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from app.error_codes import CUSTOMER_NOT_FOUND
 from app.services import current_services
 from app.store.customers import get_customer
 from app.web.auth import authenticate_request
-from app.web.errors import NOT_FOUND, ApiError
+from app.web.errors import ApiError
 from app.web.jsonio import json_response
 from app.web.openapi import documented
 from schemas.customers import StoredCustomerSchema
@@ -29,5 +30,5 @@ def show_customer(customer_id: str) -> Response:
     with services.db.transaction() as conn:
         customer = get_customer(conn, tenant.id, customer_id)
     if customer is None:
-        raise ApiError(NOT_FOUND, f"No customer with customerId {customer_id!r}.")
+        raise ApiError(CUSTOMER_NOT_FOUND, f"No customer with customerId {customer_id!r}.")
     return json_response(customer)

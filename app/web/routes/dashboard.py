@@ -11,13 +11,14 @@ from flask import Blueprint, Response, make_response, redirect, render_template,
 
 from app.catalogue import title_of
 from app.domain import stopping
+from app.error_codes import ALREADY_ENDED, UNAUTHORIZED
 from app.services import current_services
 from app.store.jobs import iso
 from app.web import operator_auth
 from app.web.board import ago, board, brief
-from app.web.errors import CONFLICT, UNAUTHENTICATED, ApiError
+from app.web.errors import ApiError
 from app.web.jsonio import json_response
-from app.web.lookup import job_not_found
+from app.web.lookup import job_not_found, resolve_job_id
 from app.web.openapi import undocumented
 from app.web.ratelimit import current_rate_limiter
 
@@ -69,13 +70,14 @@ def stop(job_id: str) -> Response:
     services = current_services()
     operator_auth.require_operator(services.config)
     if request.headers.get(operator_auth.ACTION_HEADER) != "stop":
-        raise ApiError(UNAUTHENTICATED, f"Send the {operator_auth.ACTION_HEADER}: stop header.")
-    result = stopping.stop_job(services, job_id, tenant_id=None, by="an operator")
+        raise ApiError(UNAUTHORIZED, f"Send the {operator_auth.ACTION_HEADER}: stop header.")
+    result = stopping.stop_job(services, resolve_job_id(services, job_id), tenant_id=None,
+                               by="an operator")
     if result.job is None:
         raise job_not_found(job_id)
     job = result.job
     if result.refused:
-        raise ApiError(CONFLICT, f"Job {job_id} is already {job.status}.")
+        raise ApiError(ALREADY_ENDED, f"Job {job_id} is already {job.status}.")
     return json_response({"jobId": job.id, "operation": title_of(job.operation),
                           "status": job.status, "totalCount": job.total_count,
                           "finishedCount": job.finished_count, "errorCount": job.error_count,

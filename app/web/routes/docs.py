@@ -1,4 +1,5 @@
-"""The API's own description: the OpenAPI document and a Swagger UI page that reads it.
+"""The API's own description: the OpenAPI document, a Swagger UI page that reads it, and
+the table of error codes.
 
 Swagger UI's files come from the ``swagger-ui-bundle`` package and are served from here, so
 the page works on a machine without internet access (no CDN).
@@ -6,9 +7,11 @@ the page works on a machine without internet access (no CDN).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, send_from_directory, url_for
+from flask import Blueprint, Response, current_app, render_template, send_from_directory, url_for
 from swagger_ui_bundle import swagger_ui_path
 
+from app.error_codes import CATALOGUE
+from app.web.errors import ERRORS_PAGE
 from app.web.jsonio import json_response
 from app.web.openapi import build_spec, undocumented
 
@@ -53,6 +56,14 @@ def docs_page() -> Response:
                         bundle=url_for("docs.docs_asset", filename="swagger-ui-bundle.js"),
                         initializer=url_for("docs.docs_initializer"))
     return Response(page, mimetype="text/html")
+
+
+@docs_bp.get(ERRORS_PAGE)
+@undocumented("an HTML page for people: the table every error's documentationUrl points at")
+def errors_page() -> str:
+    """Return the table of error codes, each row an anchor (``#1001``)."""
+    return render_template("docs/errors.html", codes=sorted(CATALOGUE.values(),
+                                                            key=lambda entry: entry.code))
 
 
 @docs_bp.get("/docs/initializer.js")

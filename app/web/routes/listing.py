@@ -27,7 +27,7 @@ _query_schema = JobListQuerySchema(operations=OPERATIONS)
     description="Filter by status, operation and creation time; follow nextCursor for the "
                 "next page. Pages are cut by position, so new jobs never shift them.",
     query=_query_schema,
-    responses={200: JobPageSchema, 400: "A query parameter is not valid; errors names it."},
+    responses={200: JobPageSchema, 422: "A query parameter is not valid (3003); errors names it."},
     tags=("batch",),
 )
 def list_batch_jobs() -> Response:

@@ -9,7 +9,7 @@ from app.store import jobs
 from app.store.results import outcomes_page
 from app.web.auth import authenticate_request
 from app.web.jsonio import json_response
-from app.web.lookup import find_job
+from app.web.lookup import JOB_ID, find_job, resolve_job_id
 from app.web.openapi import documented
 from app.web.params import load_params
 from schemas import cursors
@@ -24,9 +24,9 @@ _page_schema = ResultsPageQuerySchema()
 def _documented_side(side: str, page_schema: type):
     return documented(
         f"List a job's {side} records, a page at a time",
-        path_params={"job_id": "The id a submission answered."},
+        path_params=JOB_ID,
         query=ResultsPageQuerySchema,
-        responses={200: page_schema, 400: "limit or cursor is not valid.",
+        responses={200: page_schema, 422: "limit or cursor is not valid (3003).",
                    404: "No such job (another tenant's included)."},
         tags=("batch",),
     )
@@ -46,13 +46,14 @@ def show_successful(job_id: str) -> Response:
     return _outcomes(job_id, "successful")
 
 
-def _outcomes(job_id: str, side: str) -> Response:
+def _outcomes(raw: str, side: str) -> Response:
     services = current_services()
     tenant = authenticate_request(services)
     query = load_params(_page_schema, request.args)
     (after,) = query.get("cursor", (-1,))
+    job_id = resolve_job_id(services, raw)
     with services.db.transaction() as conn:
-        job = find_job(conn, tenant.id, job_id)
+        job = find_job(conn, tenant.id, job_id, raw)
         outcomes = outcomes_page(conn, job_id, side, after_index=after, limit=query["limit"] + 1)
     page = outcomes[:query["limit"]]
     next_cursor = cursors.encode(page[-1]["index"]) if len(outcomes) > len(page) else None
