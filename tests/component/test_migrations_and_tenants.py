@@ -81,7 +81,7 @@ def test_jobs_stored_before_0008_keep_everything_under_random_integer_ids(server
                              " VALUES (%s, 'https://example.com/hook', '\\x00')", (old,))
                 conn.execute("INSERT INTO idempotency_keys (tenant_id, key, fingerprint, job_id)"
                              " VALUES (%s, %s, '\\x00', %s)", (tenant_id, f"k-{number}", old))
-        assert migrations.upgrade(url) == ["0008_integer_job_ids"]
+        assert migrations.upgrade(url)[0] == "0008_integer_job_ids"  # then any later ones
         with psycopg.connect(url) as conn:
             ids = {old: jobs.id_of_legacy(conn, old) for old in legacy}
             assert all(0 < new < 2**53 for new in ids.values())
