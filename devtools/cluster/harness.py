@@ -70,13 +70,12 @@ class Cluster:
         self.workers_made += name.startswith("worker-")
         metrics = self.run_dir / "metrics" / name
         metrics.mkdir(parents=True, exist_ok=True)
+        (self.log_dir / name).mkdir(parents=True, exist_ok=True)
         service = LiveService(env={**self.env, "PROMETHEUS_MULTIPROC_DIR": str(metrics),
                                    **settings},
-                              log_dir=self.log_dir, port=WEB_PORT,
+                              log_dir=self.log_dir / name, port=WEB_PORT,
                               address=host.address("front") if "front" in networks else "",
                               prefix=host.prefix())
-        service.log_dir = self.log_dir / name
-        service.log_dir.mkdir(parents=True, exist_ok=True)
         self.services[name] = service
         for process_type in process_types:
             service.start(process_type)
