@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
 from schemas.customers import customer_schema
+from schemas.envelope import OBJECT_RECORDS, STRING_RECORDS
 from schemas.events import event_schema
 from schemas.fastpath import FastLoader
-from schemas.orders import order_schema
+from schemas.orders import order_lookup_schema, order_schema
 from schemas.points import (
     balance_adjustment_schema,
     balance_inquiry_schema,
@@ -40,6 +41,9 @@ class Operation:
     # what makes a record apply at most once.
     unknown_customer: str = "The customer is created."
     idempotency_key: str = "none: applying a record again gives the same result"
+    # What a record is in a request: a JSON object (OBJECT_RECORDS), or (STRING_RECORDS) its
+    # key field's value alone, an id, loaded as {key_field: value}.
+    record_type: str = OBJECT_RECORDS
 
     @cached_property
     def _fast(self) -> FastLoader:
@@ -47,7 +51,15 @@ class Operation:
 
     def load(self, record: Any) -> dict[str, Any]:
         """Validate one record with the schema (fast path first); raise ValidationError."""
+        if self.record_type != OBJECT_RECORDS:
+            record = {self.key_field: record}
         return self._fast.load_or_raise(record)
+
+    def record_field(self) -> fields.Field:
+        """Return the field that documents one record of a request."""
+        if self.record_type != OBJECT_RECORDS:
+            return self.schema.fields[self.key_field]
+        return fields.Nested(self.schema)
 
 
 _NO_CUSTOMER_FAILS = "The record fails: customerId names no customer."
@@ -80,6 +92,13 @@ OPERATIONS: dict[str, Operation] = {operation.name: operation for operation in (
         unique_field="orderId",
         unknown_customer="The customer is created (an empty profile), then the order.",
         idempotency_key="orderId: an order is created or updated; its points are awarded once"),
+    Operation(
+        name="orders/transactions", title="Order Transactions Batch Job",
+        schema=order_lookup_schema, unique_field=None, key_field="orderId",
+        record_type=STRING_RECORDS,
+        unknown_customer="Not applicable: a record is an orderId; one that names no order "
+                         "and no transaction fails with 9002.",
+        idempotency_key="none needed: a read"),
     Operation(
         name="redeem", title="Redemption Batch Job", schema=redemption_schema, unique_field=None,
         unknown_customer=_NO_CUSTOMER_FAILS,

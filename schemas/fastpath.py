@@ -7,8 +7,10 @@ once, into the source of one plain Python function (readable as ``FastLoader.sou
 much as fastjsonschema compiles a JSON Schema. For a record that is a plain dict whose
 values have the expected JSON types, that function runs the schema's own pieces (each
 field's ``_deserialize`` where one is needed, each field's validators, the schema's
-``@pre_load``, ``@validates`` and ``@validates_schema`` methods) in marshmallow's order, without the machinery,
-and returns exactly what ``schema.load`` returns. The common validators (Length, OneOf,
+``@pre_load``, ``@validates``, ``@validates_schema`` and ``@post_load`` methods) in
+marshmallow's order, without the machinery, and returns exactly what ``schema.load``
+returns. A nested schema gets a fast loader of its own, called where the field would load
+it. The common validators (Length, OneOf,
 Range, Regexp, and Email for plain ASCII addresses) become comparisons in that source;
 any other is called. For anything else (a missing required field, an unknown one, a
 wrong type, a failing rule, a schema feature it does not model) it answers ``None``, and
@@ -94,7 +96,7 @@ class _Source:
 def _compile(schema: Schema) -> tuple[str, Callable[[Any], dict | None]]:
     """Return the source of the schema's fast loader and the function it defines."""
     hooks = schema._hooks  # marshmallow's registry of decorated methods
-    if schema.many or schema.partial or schema.unknown != RAISE or hooks[POST_LOAD]:
+    if schema.many or schema.partial or schema.unknown != RAISE:
         raise Unsupported
     src = _Source()
     src.add(0, "def load(record):")
@@ -125,6 +127,9 @@ def _compile(schema: Schema) -> tuple[str, Callable[[Any], dict | None]]:
     # Then the schema's own validators, as Schema._do_load calls them for one record.
     for method in _per_record_hooks(src, schema, VALIDATES_SCHEMA):
         src.add(2, f"{method}(result, partial=None, many=False, unknown=_RAISE)")
+    # Then, the record being valid, what the schema makes of it.
+    for hook in _per_record_hooks(src, schema, POST_LOAD):
+        src.add(2, f"result = {hook}(result, many=False, partial=None, unknown=_RAISE)")
     src.add(2, "return result")
     src.add(1, "except ValidationError:")
     src.add(2, "return None")
@@ -169,10 +174,11 @@ def _emit_value(src: _Source, field: fields.Field, var: str, key: str, depth: in
     kind = type(field)
     plain_dict = kind is fields.Dict and field.value_field is None and (
         field.key_field is None or type(field.key_field) is fields.String)
+    nested = _nested_loader(field) if kind is fields.Nested else None
     if field.allow_none:
         src.add(depth, f"if {var} is not None:")
         depth += 1
-    elif not (kind in _TEXT_FIELDS or kind is fields.List or plain_dict):
+    elif not (kind in _TEXT_FIELDS or kind is fields.List or plain_dict or nested):
         src.refuse_if(depth, f"{var} is None")  # the others' type tests refuse None anyway
     if kind in _TEXT_FIELDS:
         src.refuse_if(depth, f"type({var}) is not str")
@@ -188,11 +194,30 @@ def _emit_value(src: _Source, field: fields.Field, var: str, key: str, depth: in
             _emit_validators(src, field.key_field.validators, name, depth + 1, text=True)
         # Mapping._deserialize returns a copy of the mapping, keys as they are.
         src.add(depth, f"{var} = {src.bind(field.mapping_type, 'mapping')}({var})")
+    elif nested is not None:
+        # The nested schema's own fast loader: None (not sure) makes the record not sure.
+        src.add(depth, f"{var} = {src.bind(nested, 'nested')}({var})")
+        src.refuse_if(depth, f"{var} is None")
     else:
         # Any other field: its own conversion, in the field's order of steps.
         convert = src.bind(field._deserialize, "deserialize")
         src.add(depth, f"{var} = {convert}({var}, {key!r}, record)")
     _emit_validators(src, field.validators, var, depth, text=kind in _TEXT_FIELDS)
+
+
+def _nested_loader(field: fields.Nested) -> Callable[[Any], dict | None] | None:
+    """Return the compiled loader of the schema ``field`` nests, if it loads it as is.
+
+    Nested._deserialize loads one object with the nested schema as it stands; a field that
+    narrows it (``only``, ``exclude``), loads a list, or overrides ``unknown`` is called.
+    """
+    if field.many or field.only is not None or field.exclude or field.unknown is not None:
+        return None
+    schema = field.schema
+    if schema.many or schema.only is not None or schema.exclude:
+        return None
+    loader = FastLoader(schema)
+    return loader.load if loader.enabled else None
 
 
 def _emit_items(src: _Source, inner: fields.Field, var: str, key: str, depth: int) -> None:

@@ -63,20 +63,36 @@ def json_depth(value: Any) -> int:
     return depth
 
 
-class JsonObjectLimits:
-    """Validate a free-form JSON object against size, depth and key-count limits."""
+class JsonLimits:
+    """Validate a free-form JSON object or array against size, depth and length limits.
 
-    def __init__(self, *, max_bytes: int, max_depth: int, max_keys: int) -> None:
-        self.max_bytes, self.max_depth, self.max_keys = max_bytes, max_depth, max_keys
+    ``max_entries`` bounds an object's keys or an array's items; the depth counts the
+    value itself as a level.
+    """
 
-    def __call__(self, value: dict) -> None:
-        if len(value) > self.max_keys:
-            raise ValidationError(f"Too many keys: {len(value)}; at most {self.max_keys}.")
+    def __init__(self, *, max_bytes: int, max_depth: int, max_entries: int) -> None:
+        self.max_bytes, self.max_depth, self.max_entries = max_bytes, max_depth, max_entries
+
+    def __call__(self, value: dict | list) -> None:
+        if len(value) > self.max_entries:
+            noun = "keys" if isinstance(value, dict) else "items"
+            raise ValidationError(f"Too many {noun}: {len(value)}; at most {self.max_entries}.")
         if json_depth(value) > self.max_depth:
             raise ValidationError(f"Nested too deeply; at most {self.max_depth} levels.")
         size = len(orjson.dumps(value))
         if size > self.max_bytes:
             raise ValidationError(f"Too large: {size} bytes as JSON; at most {self.max_bytes}.")
+
+
+# Free-form JSON as the API document describes it. The service takes any JSON whose integers
+# fit in 64 bits, as deep as a field's limits allow; the document promises a plainer part of
+# that (scalars, and arrays or objects of scalars), so that whatever a client or a test
+# generator builds from it is taken.
+_SCALARS_DOC = ({"type": "string"}, {"type": "boolean"},
+                {"type": "number", "minimum": -(2**63), "maximum": 2**63 - 1})
+JSON_VALUE_DOC = {"anyOf": [*_SCALARS_DOC,
+                            {"type": "array", "items": {"anyOf": list(_SCALARS_DOC)}},
+                            {"type": "object", "additionalProperties": {"anyOf": list(_SCALARS_DOC)}}]}
 
 
 def _unstorable(text: str) -> bool:
@@ -155,23 +171,41 @@ def _unstorable_path(value: Any) -> str | None:
     return None
 
 
-class Money(fields.Decimal):
-    """A non-negative amount of money as a JSON number (not a string, not a boolean)."""
-
-    default_error_messages = {"invalid": "Not a valid amount; expected a JSON number."}
+class _NonNegativeJsonNumber:
+    """What the number fields below share: a JSON number (not a string, not a boolean, which
+    their marshmallow bases would convert) from 0 to ``maximum``."""
 
     def __init__(self, *, maximum: int = 10**12, **kwargs: Any) -> None:
         super().__init__(validate=validate.Range(min=0, max=maximum), **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+    def _json_number(self, value: Any) -> int | float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
+        return value
+
+
+class Money(_NonNegativeJsonNumber, fields.Decimal):
+    """A non-negative amount of money as a JSON number, loaded as a Decimal."""
+
+    default_error_messages = {"invalid": "Not a valid amount; expected a JSON number."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+        return super()._deserialize(self._json_number(value), attr, data, **kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any):
         # As a JSON number: the API document serialises the Range bounds with this.
         number = super()._serialize(value, attr, obj, **kwargs)
         return None if number is None else float(number)
+
+
+class JsonNumber(_NonNegativeJsonNumber, fields.Float):
+    """A non-negative JSON number kept as sent, for figures stored as the client gave them
+    (a profile's totals): ``100`` stays an integer and ``99.5`` a float."""
+
+    default_error_messages = {"invalid": "Not a valid number; expected a JSON number."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+        return self._json_number(value)
 
 
 class Points(fields.Integer):

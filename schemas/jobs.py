@@ -16,10 +16,35 @@ class BalanceSchema(Schema):
     pending = fields.Integer(required=True)
 
 
+_CUSTOMER_ID = {"description": "The record's customerId (orders/transactions: orderId instead)."}
+_ORDER_ID = {"description": "orders/transactions: the record, an orderId."}
+
+
+class TransactionSchema(Schema):
+    """One transaction of an order, as orders/transactions lists it."""
+
+    type = fields.String(required=True, validate=validate.OneOf(
+        ["payment", "reward", "cashback", "redemption", "adjustment"]), metadata={
+        "description": "payment: the order's totalPaid; reward: the points the order earned; "
+                       "the others: ledger entries whose transactionId is the orderId."})
+    customerId = fields.String(required=True)
+    amount = fields.Float(required=True, allow_none=True, metadata={
+        "description": "The money: totalPaid, or the amount a cashback or redemption gave "
+                       "(null for points given as points)."})
+    points = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The change of the balance (null for the payment)."})
+    reason = fields.String(required=True, allow_none=True)
+    time = fields.String(required=True, allow_none=True, metadata={
+        "description": "When it happened, as the record said (orderDate, transactionTime)."})
+    recordedAt = fields.String(required=True, metadata={
+        "description": "When this service stored it."})
+
+
 class SuccessfulRecordSchema(Schema):
     """A record that was applied; the points operations add what it did to the balance."""
 
-    customerId = fields.Raw(required=True)
+    customerId = fields.Raw(metadata=_CUSTOMER_ID)
+    orderId = fields.Raw(metadata=_ORDER_ID)
     index = fields.Integer(required=True)
     message = fields.String(required=True)
     points = fields.Integer(metadata={"description": "The change this record made (0 if none)."})
@@ -28,19 +53,22 @@ class SuccessfulRecordSchema(Schema):
     alreadyApplied = fields.Boolean(metadata={
         "description": "True when an earlier record applied this orderId or transactionId."})
     events = fields.Integer(metadata={"description": "How many events the record stored."})
+    transactions = fields.List(fields.Nested(TransactionSchema), metadata={
+        "description": "orders/transactions: the order's transactions, oldest first."})
 
 
 class FailedRecordSchema(Schema):
     """A record that was not applied, and why."""
 
-    customerId = fields.Raw(required=True, allow_none=True)
+    customerId = fields.Raw(allow_none=True, metadata=_CUSTOMER_ID)
+    orderId = fields.Raw(allow_none=True, metadata=_ORDER_ID)
     index = fields.Integer(required=True)
     error = fields.String(required=True)
     code = fields.Integer(metadata={
         "description": "The failure's error code: 3000 a field missing, 3003 a value not valid, "
-                       "7000 no such customer, 9004 a transaction id applied already, 9007 an "
-                       "invalid transaction time, 9008 insufficient balance, ... "
-                       "(GET /docs/errors)."})
+                       "7000 no such customer, 9002 no such order, 9004 a transaction id "
+                       "applied already, 9007 an invalid transaction time, 9008 insufficient "
+                       "balance, ... (GET /docs/errors)."})
 
 
 class JobResponseSchema(Schema):

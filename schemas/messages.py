@@ -10,8 +10,11 @@ def flatten_errors(messages: Any, prefix: str = "") -> list[str]:
     if isinstance(messages, dict):
         lines = []
         for key, value in messages.items():
-            name = "record" if key == "_schema" else str(key)
-            lines.extend(flatten_errors(value, f"{prefix}.{name}" if prefix else name))
+            if key == "_schema":  # about the object itself: the record, or a nested object
+                path = prefix or "record"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            lines.extend(flatten_errors(value, path))
         return lines
     if isinstance(messages, (list, tuple)):
         if all(isinstance(m, str) for m in messages):

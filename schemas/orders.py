@@ -1,9 +1,10 @@
-"""The order record: Gameball's required order fields, plus its optional totals."""
+"""The order records: an order to store (``orders``), and an order id to read back
+(``orders/transactions``, whose records are the ids themselves)."""
 
 from __future__ import annotations
 
 from schemas.fields import Money, Timestamp, identifier
-from schemas.records import CustomerRecordSchema
+from schemas.records import CustomerRecordSchema, StorableRecordSchema
 
 
 class OrderSchema(CustomerRecordSchema):
@@ -18,4 +19,13 @@ class OrderSchema(CustomerRecordSchema):
     totalTax = Money(allow_none=True)
 
 
+class OrderLookupSchema(StorableRecordSchema):
+    """An order whose transactions to read: a record is its ``orderId`` alone."""
+
+    orderId = identifier(required=True, metadata={"description": "An orderId (or the "
+                                                                 "transactionId of a cashback, "
+                                                                 "redemption or adjustment)."})
+
+
 order_schema = OrderSchema()
+order_lookup_schema = OrderLookupSchema()

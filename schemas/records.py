@@ -1,4 +1,5 @@
-"""What every batch record has: a ``customerId``, and only text PostgreSQL can store."""
+"""What every batch record has: only text PostgreSQL can store, and (all but the ids of
+``orders/transactions``) a ``customerId``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,23 @@ from schemas.fields import text_checked_already, unstorable_text_path
 CUSTOMER_ID_MAX = 128
 
 
-class CustomerRecordSchema(Schema):
-    """The base of every operation's record: the customer it is about."""
+class StorableRecordSchema(Schema):
+    """The base of every operation's record: only text PostgreSQL can store."""
+
+    @pre_load
+    def reject_unstorable_text(self, data: Any, **kwargs: Any) -> Any:
+        """Fail a record carrying text PostgreSQL cannot store, naming where it is."""
+        if text_checked_already():  # the job's stored JSON was searched (storable_json)
+            return data
+        path = unstorable_text_path(data)
+        if path is not None:
+            field = path.split(".", 1)[0]
+            raise ValidationError({field: [f"Contains a NUL character or a lone surrogate at {path}."]})
+        return data
+
+
+class CustomerRecordSchema(StorableRecordSchema):
+    """The base of the records about a customer (every operation's but orders/transactions)."""
 
     # The length is checked by validate_customer_id (one message); the metadata documents it.
     customerId = fields.String(required=True,
@@ -25,14 +41,3 @@ class CustomerRecordSchema(Schema):
             raise ValidationError("Must not be blank.")
         if len(value) > CUSTOMER_ID_MAX:
             raise ValidationError(f"Longer than {CUSTOMER_ID_MAX} characters.")
-
-    @pre_load
-    def reject_unstorable_text(self, data: Any, **kwargs: Any) -> Any:
-        """Fail a record carrying text PostgreSQL cannot store, naming where it is."""
-        if text_checked_already():  # the job's stored JSON was searched (storable_json)
-            return data
-        path = unstorable_text_path(data)
-        if path is not None:
-            field = path.split(".", 1)[0]
-            raise ValidationError({field: [f"Contains a NUL character or a lone surrogate at {path}."]})
-        return data

@@ -33,6 +33,7 @@ from app.error_codes import (
 from app.observability import metrics
 from app.services import Services
 from app.store import callbacks, jobs
+from schemas.envelope import OBJECT_RECORDS
 from schemas.fields import storable_json, text_known_storable
 from schemas.messages import error_line, flatten_errors
 from workers.operations import APPLY, ApplyChunk, ChunkContext, Outcome, ValidRecord
@@ -106,7 +107,7 @@ def apply_chunk(services: Services, job_id: int, chunk_no: int, *,
                                                         chunk.first_index, chunk.record_count)
             else:
                 successful = []
-                failed = _entries(records, operation.key_field, [
+                failed = _entries(records, operation, [
                     Outcome.failed(index, UNEXPECTED, give_up_because)
                     for index in range(chunk.first_index, chunk.first_index + chunk.record_count)])
             jobs.complete_chunk(conn, job_id, chunk_no, successful, failed)
@@ -196,32 +197,31 @@ def evaluate_chunk(operation: Operation, apply: ApplyChunk, conn: psycopg.Connec
                                            error_line(error.messages)))
     applied = _apply_isolating_failures(operation.name, apply, conn, context, valid) if valid else []
     applied.sort(key=_INDEX)  # in the request's order (already, from every apply here)
-    key = operation.key_field
     successful = []
     for outcome in applied:
         if outcome.ok:
-            entry = _entry(records, key, outcome, "message")
+            entry = _entry(records, operation, outcome, "message")
             if outcome.details:  # (a balance, the points applied) after the seed's three fields
                 entry.update(outcome.details)
             successful.append(entry)
         else:
             failures.append(outcome)
     failures.sort(key=_INDEX)
-    return successful, _entries(records, key, failures)
+    return successful, _entries(records, operation, failures)
 
 
 _INDEX = itemgetter(0)  # an Outcome's index
 
 
-def _entry(records: list[Any], key: str, outcome: Outcome, label: str) -> dict:
+def _entry(records: list[Any], operation: Operation, outcome: Outcome, label: str) -> dict:
     """Return the status body's entry for one outcome, its message under ``label``."""
-    return {key: _key_of(records[outcome.index], key), "index": outcome.index,
-            label: outcome.message}
+    return {operation.key_field: _key_of(records[outcome.index], operation),
+            "index": outcome.index, label: outcome.message}
 
 
-def _entries(records: list[Any], key: str, failures: list[Outcome]) -> list[dict]:
+def _entries(records: list[Any], operation: Operation, failures: list[Outcome]) -> list[dict]:
     """Return the status body's ``failed`` entries for these outcomes, with their codes."""
-    return [{**_entry(records, key, o, "error"), "code": o.code.code} for o in failures]
+    return [{**_entry(records, operation, o, "error"), "code": o.code.code} for o in failures]
 
 
 _REQUIRED = fields.Field.default_error_messages["required"]
@@ -283,8 +283,11 @@ def _unique_value(record: Any, field: str) -> str | None:
     return value if type(value) is str else None
 
 
-def _key_of(record: Any, key: str) -> Any:
-    value = record.get(key) if type(record) is dict else None
+def _key_of(record: Any, operation: Operation) -> Any:
+    if operation.record_type != OBJECT_RECORDS:
+        value = record  # a record that is an id is its key's value
+    else:
+        value = record.get(operation.key_field) if type(record) is dict else None
     # Report only what identifies the record; a huge or nested value is not an id.
     if type(value) is str:
         return value if len(value) <= 256 else None

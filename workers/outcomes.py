@@ -40,12 +40,12 @@ def outcome_of(entry: Entry, posting: Posting, applied: Callable[[Posting], str]
                                               "this very record before.", posting.details())
         return Outcome.failed(entry.index, DUPLICATE_TRANSACTION_ID, (
             f"{id_field}: Already applied: this {noun} ({id_field} {entry.source_id!r}) was "
-            f"applied by record {earlier.record_index} of job {earlier.job_id}; an {id_field} "
+            f"applied by record {earlier.record_index} of job {earlier.job_id}; each {id_field} "
             "applies once, so this record changed nothing."))
     if posting.status == "conflict":
         return Outcome.failed(entry.index, DUPLICATE_TRANSACTION_ID, (
             f"{id_field}: Already used by another {noun} (customer {earlier.customer_id!r}, "
-            f"{earlier.points} points); an {id_field} applies once, so this record changed "
+            f"{earlier.points} points); each {id_field} applies once, so this record changed "
             "nothing."))
     needed = -entry.points
     return Outcome.failed(entry.index, INSUFFICIENT_BALANCE, (

@@ -2,6 +2,9 @@
 
 Imports write profiles through ``workers.operations.customers``; orders, events and
 cashback create the customers they name (an empty profile) with ``create_missing_customers``.
+A profile is stored flat, whichever shape wrote it; it is read in the shape of Gameball's
+published document: the top-level fields beside ``customerId`` and ``gameballId``, every
+other attribute under ``customerAttributes``.
 """
 
 from __future__ import annotations
@@ -11,19 +14,22 @@ from collections.abc import Iterable
 import psycopg
 
 from app.store.jobs import iso
+from schemas.customers import ATTRIBUTES, TOP_LEVEL_FIELDS, TOP_LEVEL_ONLY
 
 
 def get_customer(conn: psycopg.Connection, tenant_id: int, customer_id: str) -> dict | None:
     """Return the tenant's customer as the API shows it, or None."""
     row = conn.execute(
-        "SELECT profile, created_at, updated_at FROM customers"
+        "SELECT gameball_id, profile, created_at, updated_at FROM customers"
         " WHERE tenant_id = %s AND customer_id = %s",
         (tenant_id, customer_id),
     ).fetchone()
     if row is None:
         return None
-    profile, created_at, updated_at = row
-    return {"customerId": customer_id, **profile,
+    gameball_id, profile, created_at, updated_at = row
+    return {"customerId": customer_id, "gameballId": gameball_id,
+            **{name: profile[name] for name in TOP_LEVEL_FIELDS if name in profile},
+            ATTRIBUTES: {k: v for k, v in profile.items() if k not in TOP_LEVEL_ONLY},
             "createdAt": iso(created_at), "updatedAt": iso(updated_at)}
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 import psycopg
@@ -29,12 +30,18 @@ import psycopg
 log = logging.getLogger(__name__)
 
 Status = Literal["applied", "already_applied", "conflict", "insufficient"]
+# What wrote a row; its source id is the orderId or transactionId of the record.
+SOURCES = ("order", "cashback", "redemption", "adjustment")
 _MAX_WALKS = 5
 
 
 @dataclass(frozen=True)
 class Entry:
-    """A change a record asks for. ``must_match``: a repeat must ask for the same points."""
+    """A change a record asks for. ``must_match``: a repeat must ask for the same points.
+
+    ``amount``: the money the points were for, where the record gave money (kept with the
+    row, so that an order's transactions can be read back with it).
+    """
 
     index: int
     customer_id: str
@@ -44,6 +51,7 @@ class Entry:
     must_match: bool = True
     reason: str | None = None
     occurred_at: datetime | None = None
+    amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,20 @@ class Posting:
         return details
 
 
+@dataclass(frozen=True)
+class Row:
+    """A row of the ledger as read back: who, what for, how many points, when."""
+
+    customer_id: str
+    source: str
+    source_id: str
+    points: int
+    amount: Decimal | None
+    reason: str | None
+    occurred_at: datetime | None
+    created_at: datetime
+
+
 class _Raced(Exception):
     """A concurrent chunk appended one of our sourceIds after we read the ledger."""
 
@@ -112,6 +134,27 @@ def balances(conn: psycopg.Connection, tenant_id: int, customer_ids: list[str]
                         (tenant_id, list(set(customer_ids)))).fetchall()
     found = {row[0]: Balance(row[1], row[2]) for row in rows}
     return {c: found.get(c, Balance(0)) for c in customer_ids}
+
+
+def rows_by_source_id(conn: psycopg.Connection, tenant_id: int, source_ids: list[str]
+                      ) -> dict[str, list[Row]]:
+    """Return the tenant's ledger rows whose source id is one of ``source_ids``, by source id,
+    each list in the order the rows were appended.
+
+    An adjustment sent without a transactionId is keyed ``<jobId>:<record index>`` by the
+    service, an id no client gave: it is never returned for one.
+    """
+    rows = conn.execute(
+        "SELECT customer_id, source, source_id, points, amount, reason, occurred_at, created_at"
+        " FROM points_ledger WHERE tenant_id = %s AND source = ANY(%s) AND source_id = ANY(%s)"
+        " AND NOT (source = 'adjustment' AND source_id = job_id || ':' || record_index)"
+        " ORDER BY id",
+        (tenant_id, list(SOURCES), sorted(set(source_ids))),
+    ).fetchall()
+    found: dict[str, list[Row]] = {}
+    for row in rows:
+        found.setdefault(row[2], []).append(Row(*row))
+    return found
 
 
 def _post_once(conn: psycopg.Connection, tenant_id: int, job_id: int, entries: list[Entry]
@@ -170,18 +213,18 @@ def _append(conn: psycopg.Connection, tenant_id: int, job_id: int, accepted: lis
         return
     appended = conn.execute(
         "INSERT INTO points_ledger (tenant_id, customer_id, source, source_id, points, reason,"
-        " occurred_at, job_id, record_index)"
+        " occurred_at, amount, job_id, record_index)"
         " SELECT %s, e.customer_id, e.source, e.source_id, e.points, e.reason, e.occurred_at,"
-        " %s, e.record_index"
+        " e.amount, %s, e.record_index"
         " FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[],"
-        " %s::timestamptz[], %s::int[])"
-        " AS e (customer_id, source, source_id, points, reason, occurred_at, record_index)"
+        " %s::timestamptz[], %s::numeric[], %s::int[])"
+        " AS e (customer_id, source, source_id, points, reason, occurred_at, amount, record_index)"
         " ORDER BY e.record_index"
         " ON CONFLICT (tenant_id, source, source_id) DO NOTHING RETURNING 1",
         (tenant_id, job_id, [e.customer_id for e in accepted], [e.source for e in accepted],
          [e.source_id for e in accepted], [e.points for e in accepted],
          [e.reason for e in accepted], [e.occurred_at for e in accepted],
-         [e.index for e in accepted]),
+         [e.amount for e in accepted], [e.index for e in accepted]),
     ).fetchall()
     if len(appended) != len(accepted):
         raise _Raced()

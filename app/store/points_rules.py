@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import psycopg
 
 from app.config import Config
+
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,14 @@ class PointsRule:
     def points_to_redeem(self, amount: Decimal) -> int:
         """Return the points that redeem ``amount``, rounded up (a fraction is not free)."""
         return math.ceil(amount * self.redemption_rate)
+
+    def value_of(self, points: int) -> Decimal:
+        """Return what ``points`` redeem in money, rounded down to the cent.
+
+        Down, so that redeeming the value answered never costs more points than there are
+        (``points_to_redeem`` rounds up).
+        """
+        return (Decimal(points) / self.redemption_rate).quantize(CENT, rounding=ROUND_FLOOR)
 
 
 def default_rule(config: Config) -> PointsRule:

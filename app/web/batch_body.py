@@ -1,7 +1,8 @@
 """A batch request's records, read from its body as the bytes they came in.
 
-The web never uses a record itself: it checks the envelope (``{"body": [object, ...]}``, 1 to
-``MAX_RECORDS_PER_REQUEST`` of them), stores the records and answers; each record is
+The web never uses a record itself: it checks the envelope (``{"body": [object, ...]}``, or
+strings for an operation whose records are ids, 1 to ``MAX_RECORDS_PER_REQUEST`` of them),
+stores the records and answers; each record is
 validated by its job, which parses them again. Building 1,000 customers as Python objects
 to check only that, then serialising them again for PostgreSQL, would cost the web more
 CPU per POST than everything else it does, for objects thrown away at once.
@@ -33,23 +34,29 @@ from app.error_codes import EXCEEDS_LIMITS, INVALID_PAYLOAD, MISSING_ARGUMENTS, 
 from app.store.jobs import Records
 from app.web.errors import ApiError
 from app.web.jsonio import InvalidJSON, parse_json
-from schemas.envelope import envelope_loader
+from schemas.envelope import OBJECT_RECORDS, STRING_RECORDS, envelope_loader
 from schemas.messages import error_line
 
 # JSON's own whitespace (RFC 8259): anything else before the document is not JSON.
 _JSON_WHITESPACE = b" \t\n\r"
 
 
-def read_records(body: bytes, max_records: int) -> Records:
+# What simdjson gives for a record of each type: a proxy of an object, or a str.
+_RECORD_CLASSES = {OBJECT_RECORDS: simdjson.Object, STRING_RECORDS: str}
+
+
+def read_records(body: bytes, max_records: int, record_type: str = OBJECT_RECORDS) -> Records:
     """Return the records of a batch request body; raise ApiError (400, 422) if it is wrong."""
-    return records_as_sent(body, max_records) or _records_loaded(body, max_records)
+    return (records_as_sent(body, max_records, record_type)
+            or _records_loaded(body, max_records, record_type))
 
 
-def records_as_sent(body: bytes, max_records: int) -> Records | None:
-    """Return the records of a well-formed ``{"body": [object, ...]}``; else ``None``."""
+def records_as_sent(body: bytes, max_records: int, record_type: str = OBJECT_RECORDS
+                    ) -> Records | None:
+    """Return the records of a well-formed ``{"body": [record, ...]}``; else ``None``."""
     if not body.lstrip(_JSON_WHITESPACE).startswith(b"{"):
         return None
-    count = _envelope_count(body, max_records)
+    count = _envelope_count(body, max_records, _RECORD_CLASSES[record_type])
     if count is None:
         return None
     # The document is `{ "body" : [ ... ] }` with JSON whitespace around its tokens, and the
@@ -58,7 +65,7 @@ def records_as_sent(body: bytes, max_records: int) -> Records | None:
     return Records(body[body.index(b"["):body.rindex(b"]") + 1], count)
 
 
-def _envelope_count(body: bytes, max_records: int) -> int | None:
+def _envelope_count(body: bytes, max_records: int, record_class: type) -> int | None:
     """Return how many records the envelope holds if its shape is right; else ``None``."""
     # A parser keeps buffers the size of the largest document it has read (twice its size,
     # measured): kept per thread for the common body, allocated and freed for a larger one.
@@ -76,7 +83,7 @@ def _envelope_count(body: bytes, max_records: int) -> int | None:
         records = document.get("body")
         if type(records) is not simdjson.Array or not 0 < len(records) <= max_records:
             return None
-        if not all(type(record) is simdjson.Object for record in records):
+        if not all(type(record) is record_class for record in records):
             return None
         return len(records)
     finally:
@@ -96,13 +103,13 @@ def _thread_parser() -> simdjson.Parser:
     return parser
 
 
-def _records_loaded(body: bytes, max_records: int) -> Records:
+def _records_loaded(body: bytes, max_records: int, record_type: str) -> Records:
     """The full path: parse with orjson, load with the envelope's schema, answer its errors."""
     try:
         payload = parse_json(body)
     except InvalidJSON as error:
         raise ApiError(INVALID_PAYLOAD, f"The body is not valid JSON: {error}.") from None
-    loader = envelope_loader(max_records)
+    loader = envelope_loader(max_records, record_type)
     try:
         records = loader.load_or_raise(payload)["body"]
     except ValidationError as error:

@@ -59,3 +59,24 @@ def test_a_chunk_failing_after_upserting_is_applied_one_by_one_exactly(make_serv
     stored = db.execute("SELECT customer_id FROM customers WHERE tenant_id = %s ORDER BY 1",
                         (db_tenant,)).fetchall()
     assert stored == [("late-1",), ("late-2",)]
+
+
+def test_both_shapes_update_one_flat_profile(make_services, db_tenant, db):
+    services = make_services()
+    context = ChunkContext(db_tenant, 1, services.config)
+    seed_shaped = customer("shapes", custom={"color": "blue"}, tags=["a"])
+    document_shaped = {"customerId": "shapes", "deviceToken": "tok", "customerAttributes": {
+        "firstName": "Ann", "city": "Cairo", "custom": {"tier": "gold"}, "tags": ["b"],
+        "totalSpent": 10, "lastOrderDate": "2024-10-16T08:13:29.290Z", "utms": ["utm_source=x"]}}
+    with services.db.transaction() as conn:
+        apply_customers(conn, context, [valid(0, seed_shaped)])
+        [updated] = apply_customers(conn, context, [valid(0, document_shaped)])
+    assert updated.message == UPDATED
+    profile = db.execute("SELECT profile FROM customers WHERE tenant_id = %s AND customer_id = %s",
+                         (db_tenant, "shapes")).fetchone()[0]
+    assert "customerAttributes" not in profile
+    assert {k: profile[k] for k in ("name", "firstName", "city", "deviceToken", "tags", "custom",
+                                    "totalSpent", "utms", "lastOrderDate")} == {
+        "name": "Customer shapes", "firstName": "Ann", "city": "Cairo", "deviceToken": "tok",
+        "tags": ["b"], "custom": {"color": "blue", "tier": "gold"}, "totalSpent": 10,
+        "utms": ["utm_source=x"], "lastOrderDate": "2024-10-16T08:13:29.290000+00:00"}

@@ -6,15 +6,18 @@ import threading
 
 import psycopg
 import pytest
+from marshmallow import Schema, fields, validate
 
 from app import create_app
 from app.catalogue import OPERATIONS
 from app.config import Config
 from app.store import jobs, tenants
+from schemas.envelope import STRING_RECORDS
 from tests.support.factories import customer, customers
 from tests.support.operations import add_operation
 from tests.support.service import wait_until
 from workers import engine
+from workers.operations import Outcome
 from workers.operations.customers import apply_customers
 
 
@@ -182,3 +185,27 @@ def test_records_whose_id_is_not_text_fail_alone_and_duplicates_name_the_first(s
     # A value not valid (3003), a required field missing (3000).
     assert {failed[i]["code"] for i in (1, 2, 3, 6)} == {3003}
     assert failed[4]["code"] == 3003
+
+
+def test_records_that_are_ids_are_loaded_as_their_key_and_reported_by_it(
+        services, tenant_id, monkeypatch):
+    class Lookup(Schema):
+        orderId = fields.String(required=True, validate=validate.Length(min=1, max=5))
+
+    def apply_lookups(conn, context, records):
+        return [Outcome(r.index, True, f"found {r.data['orderId']}") for r in records]
+
+    add_operation(monkeypatch, "lookups", Lookup(), apply_lookups, key_field="orderId",
+                  record_type=STRING_RECORDS)
+    job_id = submit(services, tenant_id, ["A-1", "", "TOO-LONG", 7], "lookups")
+    for chunk_no in engine.start_job(services, job_id):
+        engine.apply_chunk(services, job_id, chunk_no)
+    with services.db.transaction() as conn:
+        chunks = jobs.done_chunks(conn, job_id)
+    successful = [entry for chunk in chunks for entry in chunk.successful]
+    failed = [entry for chunk in chunks for entry in chunk.failed]
+    assert successful == [{"orderId": "A-1", "index": 0, "message": "found A-1"}]
+    assert [(f["orderId"], f["index"], f["code"], f["error"]) for f in failed] == [
+        ("", 1, 3003, "orderId: Length must be between 1 and 5."),
+        ("TOO-LONG", 2, 3003, "orderId: Length must be between 1 and 5."),
+        (7, 3, 3003, "orderId: Not a valid string.")]

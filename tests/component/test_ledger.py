@@ -42,6 +42,15 @@ def test_entries_apply_once_and_debits_never_overdraw(database_url, db_tenant, d
                       (db_tenant,)).fetchone() == (10,)
 
 
+def test_a_row_keeps_the_money_its_points_were_for(database_url, db_tenant, db):
+    post(database_url, db_tenant, [
+        Entry(0, "c", "cashback", "money-1", 49, amount=Decimal("49.99")),
+        Entry(1, "c", "adjustment", "money-2", 5)])
+    rows = db.execute("SELECT source_id, amount FROM points_ledger WHERE tenant_id = %s"
+                      " AND source_id LIKE 'money-%%' ORDER BY source_id", (db_tenant,)).fetchall()
+    assert rows == [("money-1", Decimal("49.99")), ("money-2", None)]
+
+
 def test_the_ledger_is_append_only_and_balances_never_negative(db_tenant, db, database_url):
     post(database_url, db_tenant, [credit(0, "t", 5)])
     for statement in ("UPDATE points_ledger SET points = 500", "DELETE FROM points_ledger",

@@ -53,7 +53,6 @@ def test_json_stored_before_0007_reads_back_the_same_after_it(servers, tmp_path)
             conn.execute("INSERT INTO batch_chunks (job_id, chunk_no, first_index, record_count,"
                          " finished_count, successful, failed, done_at)"
                          " VALUES (%s, 0, 0, 1, 1, %s, '[]', now())", (legacy, Json(outcomes)))
-        # Then any later ones.
         assert migrations.upgrade(url)[:2] == ["0007_json_as_bytes", "0008_integer_job_ids"]
         with psycopg.connect(url) as conn:
             job_id = jobs.id_of_legacy(conn, legacy)
@@ -81,7 +80,7 @@ def test_jobs_stored_before_0008_keep_everything_under_random_integer_ids(server
                              " VALUES (%s, 'https://example.com/hook', '\\x00')", (old,))
                 conn.execute("INSERT INTO idempotency_keys (tenant_id, key, fingerprint, job_id)"
                              " VALUES (%s, %s, '\\x00', %s)", (tenant_id, f"k-{number}", old))
-        assert migrations.upgrade(url)[0] == "0008_integer_job_ids"  # then any later ones
+        assert migrations.upgrade(url)[0] == "0008_integer_job_ids"
         with psycopg.connect(url) as conn:
             ids = {old: jobs.id_of_legacy(conn, old) for old in legacy}
             assert all(0 < new < 2**53 for new in ids.values())
@@ -95,6 +94,31 @@ def test_jobs_stored_before_0008_keep_everything_under_random_integer_ids(server
             with pytest.raises(psycopg.errors.ForeignKeyViolation):
                 conn.execute("INSERT INTO batch_chunks (job_id, chunk_no, first_index,"
                              " record_count) VALUES (1, 0, 0, 1)")
+
+
+def test_customers_stored_before_0009_get_gameball_ids_never_given_again(servers, tmp_path):
+    with fresh_database(servers.database_url, migrate=False) as url:
+        migrations.upgrade(url, migrated_up_to(tmp_path, 9))
+        with psycopg.connect(url) as conn:
+            tenant_id = tenants.ensure_tenant(conn, "before-0009")
+            conn.execute("INSERT INTO customers (tenant_id, customer_id, profile)"
+                         " SELECT %s, 'c-' || n, '{}' FROM generate_series(1, 30) AS n",
+                         (tenant_id,))
+            conn.execute("INSERT INTO points_ledger (tenant_id, customer_id, source, source_id,"
+                         " points, job_id, record_index) VALUES (%s, 'c-1', 'cashback', 't', 5,"
+                         " 1, 0)", (tenant_id,))
+        assert migrations.upgrade(url)[0] == "0009_gameball_ids_and_ledger_amounts"  # then later ones
+        with psycopg.connect(url, autocommit=True) as conn:
+            before = dict(conn.execute("SELECT customer_id, gameball_id FROM customers").fetchall())
+            assert len(before) == len(set(before.values())) == 30
+            assert conn.execute("SELECT amount FROM points_ledger").fetchall() == [(None,)]
+            conn.execute("DELETE FROM customers WHERE customer_id = 'c-30'")
+            (new,) = conn.execute("INSERT INTO customers (tenant_id, customer_id, profile)"
+                                  " VALUES (%s, 'c-30', '{}') RETURNING gameball_id",
+                                  (tenant_id,)).fetchone()
+            assert new > max(before.values())  # a number given once is never given again
+            with pytest.raises(psycopg.errors.GeneratedAlways):
+                conn.execute("UPDATE customers SET gameball_id = 1")
 
 
 def test_discover_refuses_badly_named_files(tmp_path):

@@ -16,14 +16,14 @@ from app.catalogue import OPERATIONS
 from app.config import Config
 from schemas.fields import unstorable_text_path
 from schemas.messages import error_line
-from tests.support.records import near_valid_records_for, records_for
+from tests.support.records import records_of
 from workers.operations import APPLY, ChunkContext, ValidRecord
 
 
-def outcome(schema, record) -> tuple[bool, object]:
+def outcome(operation, record) -> tuple[bool, object]:
     """Load ``record``: (True, data) or (False, the failure's message line)."""
     try:
-        return True, schema.load(record)
+        return True, operation.load(record)
     except ValidationError as error:
         line = error_line(error.messages)
         assert line, "a failure must say why"
@@ -37,9 +37,9 @@ SETTINGS = settings(max_examples=150, deadline=None, database=None, derandomize=
 def test_every_operations_schema_accepts_or_fails_any_json_with_a_message():
     for operation in OPERATIONS.values():
         @SETTINGS
-        @given(record=records_for(operation.schema))
+        @given(record=records_of(operation))
         def loads_or_fails(record):
-            accepted, data = outcome(operation.schema, record)
+            accepted, data = outcome(operation, record)
             if accepted:
                 assert unstorable_text_path(data) is None
         loads_or_fails()
@@ -58,9 +58,9 @@ def test_accepted_records_are_applied_without_failing_their_chunk(database_url, 
         # sure of one in 40. Derandomized runs still differ between a whole suite and this
         # file alone: Hypothesis also draws constants found in the modules loaded.
         @SETTINGS
-        @given(record=near_valid_records_for(operation.schema) | records_for(operation.schema))
+        @given(record=records_of(operation, near_valid=True))
         def applied(record):
-            accepted, data = outcome(operation.schema, record)
+            accepted, data = outcome(operation, record)
             if not accepted:
                 return
             accepted_by[operation.name] = accepted_by.get(operation.name, 0) + 1

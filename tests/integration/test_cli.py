@@ -93,8 +93,9 @@ def test_csv_and_json_files_import_cleanly(api, db, tmp_path):
     assert "2 records, 2 submitted in 1 jobs, 2 applied, 0 failed" in run.stderr
     assert not (tmp_path / "people.csv.failed.ndjson").exists()
     one = api.customer("csv-1").json()
-    assert (one["tags"], one["guest"], one["custom"]) == (["vip", "newsletter"], True,
-                                                          {"points": 1500})
+    attributes = one["customerAttributes"]
+    assert (attributes["tags"], one["guest"], attributes["custom"]) == (
+        ["vip", "newsletter"], True, {"points": 1500})
 
     envelope = tmp_path / "export.json"
     envelope.write_bytes(orjson.dumps({"body": [customer(f"json-{n}") for n in range(2500)]}))

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from app.store import tenants
+from schemas.customers import StoredCustomerSchema
 from schemas.jobs import JobStatusSchema
 from tests.support.brokers import on_both_brokers
 from tests.support.factories import SEED_REQUEST, customer, customers
@@ -49,20 +50,26 @@ def test_seed_example_creates_then_updates(api):
     assert body["startedAt"] >= body["createdAt"] and body["finishedAt"] >= body["startedAt"]
 
     john = api.customer("12345").json()
-    assert {k: john[k] for k in ("customerId", "email", "name", "gender", "dateOfBirth",
-                                 "joinDate", "tags", "custom")} == {
-        "customerId": "12345", "email": "john.doe@example.com", "name": "John Doe",
-        "gender": "M", "dateOfBirth": "1990-01-01", "joinDate": "2022-01-01",
+    assert StoredCustomerSchema().validate(john) == {}
+    assert set(john) == {"customerId", "gameballId", "email", "customerAttributes", "createdAt",
+                         "updatedAt"}
+    assert (john["customerId"], john["email"]) == ("12345", "john.doe@example.com")
+    assert john["customerAttributes"] == {
+        "email": "john.doe@example.com", "name": "John Doe", "gender": "M",
+        "dateOfBirth": "1990-01-01", "joinDate": "2022-01-01",
         "tags": ["vip", "newsletter_subscriber"],
         "custom": {"favorite_color": "blue", "loyalty_points": 1500}}
-    assert api.customer("67890").json()["custom"] == {"favorite_color": "green",
-                                                      "loyalty_points": 2000}
+    jane = api.customer("67890").json()
+    assert jane["customerAttributes"]["custom"] == {"favorite_color": "green",
+                                                    "loyalty_points": 2000}
+    assert type(john["gameballId"]) is int and john["gameballId"] != jane["gameballId"]
 
     again = api.request("POST", "/batch/customers", data=SEED_REQUEST,
                         headers={"Content-Type": "application/json"})
     body = api.wait(again.json()["jobId"])
     assert [s["message"] for s in body["response"]["successful"]] == [
         "Customer updated successfully"] * 2
+    assert api.customer("12345").json()["gameballId"] == john["gameballId"]  # stable
 
 
 @on_both_brokers
@@ -194,8 +201,8 @@ def test_another_tenants_job_and_customers_are_invisible(api, other_api):
 def test_same_customer_ids_in_two_tenants_stay_apart(api, other_api):
     api.wait(api.submit([customer("shared", name="Alice")]))
     other_api.wait(other_api.submit([customer("shared", name="Bob")]))
-    assert api.customer("shared").json()["name"] == "Alice"
-    assert other_api.customer("shared").json()["name"] == "Bob"
+    assert api.customer("shared").json()["customerAttributes"]["name"] == "Alice"
+    assert other_api.customer("shared").json()["customerAttributes"]["name"] == "Bob"
 
 
 def test_update_overwrites_present_fields_keeps_absent_merges_custom_replaces_tags(api):
@@ -205,7 +212,7 @@ def test_update_overwrites_present_fields_keeps_absent_merges_custom_replaces_ta
                                  "tags": ["c"], "custom": {"points": 2, "tier": "gold"},
                                  "city": None}]))
     assert body["response"]["successful"][0]["message"] == "Customer updated successfully"
-    stored = api.customer("merge").json()
+    stored = api.customer("merge").json()["customerAttributes"]
     assert stored["name"] == "Old"
     assert stored["email"] == "new@example.com"
     assert stored["tags"] == ["c"]
@@ -230,3 +237,67 @@ def test_two_jobs_upserting_overlapping_customers_at_once(api, db):
     assert {names[f"overlap-{i:04d}"] for i in range(300)} == {"first"}
     assert {names[f"overlap-{i:04d}"] for i in range(600, 900)} == {"second"}
     assert set(names[f"overlap-{i:04d}"] for i in range(300, 600)) <= {"first", "second"}
+
+
+def test_seed_shaped_and_document_shaped_customers_land_in_one_profile(api, db):
+    api.wait(api.submit([customer("shape-1", name="Ann Lee", custom={"color": "blue"})]))
+    body = api.wait(api.submit([
+        {"customerId": "shape-1", "email": "ann@example.com", "osType": "ios",
+         "customerAttributes": {"firstName": "Ann", "email": "ann@example.com",
+                                "custom": {"tier": "gold"}, "channel": "web",
+                                "devices": [{"model": "iPhone"}], "totalOrders": 3}},
+        {"customerId": "shape-2", "firstName": "Bo", "customerAttributes": {"firstName": "Bob"}},
+        {"customerId": "shape-3", "customerAttributes": {"nickname": "x"}},
+        {"customerId": "shape-4", "customerAttributes": {"channel": "fax"}},
+    ]))
+    assert body["response"]["successful"] == [
+        {"customerId": "shape-1", "index": 0, "message": "Customer updated successfully"}]
+    assert [(f["index"], f["code"], f["error"]) for f in body["response"]["failed"]] == [
+        (1, 3003, "customerAttributes.firstName: Differs from the top-level firstName; send it "
+                  "once, or the same value in both places."),
+        (2, 3003, "customerAttributes.nickname: Unknown field."),
+        (3, 3003, "customerAttributes.channel: Must be one of: mobile, pos, web, callcenter."),
+    ]
+    profile = db.execute("SELECT profile FROM customers WHERE tenant_id = %s AND customer_id = %s",
+                         (api.tenant_id, "shape-1")).fetchone()[0]
+    assert {k: profile[k] for k in ("name", "firstName", "email", "osType", "custom", "channel",
+                                    "devices", "totalOrders")} == {
+        "name": "Ann Lee", "firstName": "Ann", "email": "ann@example.com", "osType": "ios",
+        "custom": {"color": "blue", "tier": "gold"}, "channel": "web",
+        "devices": [{"model": "iPhone"}], "totalOrders": 3}
+    assert stored_customer_ids(db, api.tenant_id) == {"shape-1"}
+    read = api.customer("shape-1").json()
+    assert StoredCustomerSchema().validate(read) == {}
+    assert (read["email"], read["osType"]) == ("ann@example.com", "ios")
+    assert "osType" not in read["customerAttributes"]
+    assert {k: read["customerAttributes"][k] for k in ("name", "firstName", "email", "channel")} == {
+        "name": "Ann Lee", "firstName": "Ann", "email": "ann@example.com", "channel": "web"}
+
+
+def test_a_customer_read_is_a_record_to_send_back(api):
+    document = {"customerId": "round-trip", "email": "rt@example.com", "mobile": "+2010",
+                "deviceToken": "tok", "osType": "android", "referrerCode": "REF", "guest": True,
+                "customerAttributes": {
+                    "displayName": "R", "firstName": "Ro", "lastName": "Trip",
+                    "email": "rt@example.com", "mobile": "+2010", "gender": "Other",
+                    "dateOfBirth": "1990-01-01", "joinDate": "2022-01-01", "country": "EG",
+                    "city": "Giza", "zip": "12511", "preferredLanguage": "ar", "source": "pos",
+                    "utms": ["utm_source=x"], "devices": [{"os": "android"}],
+                    "paymentMethods": ["cash"], "totalSpent": 10.5,
+                    "lastOrderDate": "2024-10-16T08:13:29.290000+00:00", "totalOrders": 1,
+                    "avgOrderAmount": 10.5, "channel": "pos", "custom": {"k": "v"},
+                    "tags": ["t"], "name": "Ro Trip"}}
+    api.wait(api.submit([document]))
+    read = api.customer("round-trip").json()
+    assert {k: v for k, v in read.items() if k not in ("gameballId", "createdAt", "updatedAt")} == document
+
+    api.wait(api.submit([customer("seed-trip")]))
+    seed_read = api.customer("seed-trip").json()
+    sent_back = [{k: v for k, v in answer.items() if k not in ("gameballId", "createdAt",
+                                                               "updatedAt")}
+                 for answer in (read, seed_read)]
+    body = api.wait(api.submit(sent_back))
+    assert [s["message"] for s in body["response"]["successful"]] == [
+        "Customer updated successfully"] * 2
+    assert api.customer("round-trip").json()["gameballId"] == read["gameballId"]
+    assert api.customer("seed-trip").json()["customerAttributes"] == seed_read["customerAttributes"]

@@ -6,6 +6,9 @@ outcome, the job's title and counts, and what PostgreSQL holds afterwards.
 
 from __future__ import annotations
 
+import pytest
+
+from schemas.customers import CustomerBalanceSchema
 from schemas.jobs import JobStatusSchema
 from tests.support.cli import flask
 from tests.support.factories import customer
@@ -13,12 +16,17 @@ from tests.support.factories import customer
 WHEN = "2025-03-14T10:00:00Z"
 
 
-def run(api, operation: str, records: list[dict]) -> tuple[dict, dict[int, dict]]:
+def run(api, operation: str, records: list) -> tuple[dict, dict[int, dict]]:
     """Submit ``records``, wait for the job; return its body and outcomes by index."""
-    body = api.wait(api.submit(records, operation))
+    return run_existing(api, api.submit(records, operation), len(records))
+
+
+def run_existing(api, job_id: int, count: int) -> tuple[dict, dict[int, dict]]:
+    """Wait for job ``job_id`` of ``count`` records; return its body and outcomes by index."""
+    body = api.wait(job_id)
     assert JobStatusSchema().validate(body) == {}
-    assert body["status"] == "completed"
-    assert body["finishedCount"] + body["errorCount"] == body["totalCount"] == len(records)
+    assert (body["status"], body["totalCount"]) == ("completed", count)
+    assert body["finishedCount"] + body["errorCount"] == count
     entries = body["response"]["successful"] + body["response"]["failed"]
     return body, {entry["index"]: entry for entry in entries}
 
@@ -143,7 +151,7 @@ def test_cashback_once_per_transaction_across_jobs(api, db, make_tenant):
     assert outcomes[1] == {
         "customerId": "c-1", "index": 1, "code": 9004,
         "error": "transactionId: Already applied: this cashback (transactionId 'T-1') was "
-                 f"applied by record 0 of job {body['jobId']}; an transactionId applies once, "
+                 f"applied by record 0 of job {body['jobId']}; each transactionId applies once, "
                  "so this record changed nothing."}
     assert outcomes[2]["error"].startswith("transactionId: Already used by another cashback "
                                            "(customer 'c-1', 49 points)")
@@ -189,6 +197,87 @@ def test_redemptions_by_points_or_amount_with_the_tenants_rates(api, db, databas
     assert balance(db, api.tenant_id, "r-1") == (50, 50)
 
 
+def test_a_customers_balance_is_read_in_points_and_money(api, other_api, db, database_url,
+                                                        redis_url):
+    name = db.execute("SELECT name FROM tenants WHERE id = %s", (api.tenant_id,)).fetchone()[0]
+    changed = flask(database_url, redis_url, "tenants", "points-rule", name,
+                    "--redemption-rate", "3")
+    assert changed.returncode == 0, changed.stderr
+    seed_customers(api, "v-2")
+    run(api, "cashback", [{"customerId": "v-1", "transactionId": "v-buy",
+                           "transactionTime": WHEN, "amount": 100}])
+
+    response = api.request("GET", "/customers/v-1/balance")
+    assert response.status_code == 200
+    assert CustomerBalanceSchema().validate(response.json()) == {}
+    # 100 points at 3 points per unit: 33.33, rounded down to the cent.
+    assert response.json() == {"totalPointsBalance": 100, "totalPointsValue": 33.33,
+                               "availablePointsBalance": 100, "availablePointsValue": 33.33,
+                               "pendingPoints": 0, "pendingPointsValue": 0.0}
+    assert api.request("GET", "/customers/v-2/balance").json()["totalPointsBalance"] == 0
+    for client, customer_id in ((api, "nobody"), (other_api, "v-1")):
+        missing = client.request("GET", f"/customers/{customer_id}/balance")
+        assert (missing.status_code, missing.json()["code"]) == (404, 7000)
+
+
+def test_order_transactions_list_each_orders_payment_points_and_ledger_entries(api, other_api):
+    run(api, "orders", [{"customerId": "t-1", "orderId": "ORD-1", "orderDate": WHEN,
+                         "totalPaid": 120.5}])
+    run(api, "cashback", [
+        {"customerId": "t-1", "transactionId": "ORD-1", "transactionTime": "2025-03-15T09:00:00Z",
+         "amount": 10},
+        {"customerId": "t-2", "transactionId": "CB-ONLY", "transactionTime": WHEN, "amount": 3.5}])
+    run(api, "redeem", [{"customerId": "t-1", "transactionId": "ORD-1", "points": 30}])
+    run(api, "balance-adjustment", [{"customerId": "t-1", "amount": 5, "reason": "goodwill",
+                                     "transactionId": "ORD-1"}])
+    other_api.wait(other_api.submit([{"customerId": "x", "orderId": "THEIRS",
+                                      "orderDate": WHEN, "totalPaid": 1}], "orders"))
+
+    response = api.request("POST", "/batch/orders/transactions",
+                           json={"body": ["ORD-1", "CB-ONLY", "NOPE", "THEIRS", " ", "ORD-1"]})
+    assert response.status_code == 200
+    body, outcomes = run_existing(api, response.json()["jobId"], 6)
+    assert body["operation"] == "Order Transactions Batch Job"
+    order = outcomes[0]
+    assert (order["orderId"], order["message"]) == ("ORD-1", "Order transactions retrieved "
+                                                              "successfully")
+    assert "customerId" not in order
+    assert [{k: t[k] for k in ("type", "customerId", "amount", "points", "reason", "time")}
+            for t in order["transactions"]] == [
+        {"type": "payment", "customerId": "t-1", "amount": 120.5, "points": None,
+         "reason": None, "time": "2025-03-14T10:00:00.000Z"},
+        {"type": "reward", "customerId": "t-1", "amount": 120.5, "points": 120,
+         "reason": None, "time": "2025-03-14T10:00:00.000Z"},
+        {"type": "cashback", "customerId": "t-1", "amount": 10.0, "points": 10,
+         "reason": None, "time": "2025-03-15T09:00:00.000Z"},
+        {"type": "redemption", "customerId": "t-1", "amount": None, "points": -30,
+         "reason": None, "time": None},
+        {"type": "adjustment", "customerId": "t-1", "amount": None, "points": 5,
+         "reason": "goodwill", "time": None}]
+    assert all(t["recordedAt"].endswith("Z") for t in order["transactions"])
+    assert outcomes[5]["transactions"] == order["transactions"]  # a read: asked twice, the same
+    assert [t["type"] for t in outcomes[1]["transactions"]] == ["cashback"]
+    for index, order_id in ((2, "NOPE"), (3, "THEIRS")):
+        assert (outcomes[index]["orderId"], outcomes[index]["code"]) == (order_id, 9002)
+        assert outcomes[index]["error"].startswith(f"orderId: No order '{order_id}'")
+    assert (outcomes[4]["code"], outcomes[4]["error"]) == (3003, "orderId: Must not be blank.")
+
+    status = api.request("GET", f"/batches/{body['jobId']}/status").json()
+    assert (status["status"], status["failedItems"], len(status["results"])) == ("completed", 3, 3)
+
+
+@pytest.mark.parametrize(("body", "status", "code"), [
+    ({"body": [{"orderId": "ORD-1"}]}, 400, 3016),
+    ({"body": ["ORD-1", 7]}, 400, 3016),
+    ({"body": []}, 400, 3016),
+    ({"orders": ["ORD-1"]}, 400, 3000),
+    ({"body": ["ORD"] * 1001}, 422, 3011),
+])
+def test_order_transactions_take_1_to_1000_strings(api, body, status, code):
+    response = api.request("POST", "/batch/orders/transactions", json=body)
+    assert (response.status_code, response.json()["code"]) == (status, code)
+
+
 def test_balance_inquiry_reads_without_changing(api, db):
     seed_customers(api, "b-1", "b-2")
     run(api, "balance-adjustment", [{"customerId": "b-1", "amount": 42}])
@@ -210,7 +299,11 @@ def test_operations_are_listed_with_their_record_schemas(api, other_api):
     assert response.status_code == 200
     listed = {op["name"]: op for op in response.json()["operations"]}
     assert sorted(listed) == ["balance-adjustment", "balance-inquiry", "cashback", "customers",
-                              "events", "orders", "redeem"]
+                              "events", "orders", "orders/transactions", "redeem"]
+    assert listed["orders/transactions"]["path"] == "/api/v4.0/integrations/batch/orders/transactions"
+    assert listed["orders/transactions"]["recordSchema"] == {
+        "type": "string", "minLength": 1, "maxLength": 128, "pattern": ".*\\S",
+        "description": listed["orders/transactions"]["recordSchema"]["description"]}
     assert listed["redeem"]["path"] == "/api/v4.0/integrations/batch/redeem"
     assert listed["events"]["title"] == "Events Batch Job"
     assert listed["orders"]["recordSchema"]["required"] == ["customerId", "orderDate", "orderId",

@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from app.web import batch_body
 from app.web.batch_body import read_records, records_as_sent
 from app.web.errors import ApiError
+from schemas.envelope import OBJECT_RECORDS, STRING_RECORDS
 from tests.support.factories import SEED_REQUEST
 
 MAX = 3
@@ -42,29 +43,33 @@ def spaced(value, gaps) -> bytes:
     return text(value).encode()
 
 
-# Bodies of every kind: right envelopes, wrong ones, and byte-level damage to either.
-ENVELOPE = st.fixed_dictionaries({"body": st.lists(st.dictionaries(TEXT, VALUE, max_size=3),
-                                                   max_size=MAX + 1)})
+# Bodies of every kind: right envelopes of either record type, wrong ones, and byte-level
+# damage to any.
+RECORDS = (st.lists(st.dictionaries(TEXT, VALUE, max_size=3), max_size=MAX + 1)
+           | st.lists(TEXT, max_size=MAX + 1) | st.lists(TEXT | VALUE, max_size=MAX + 1))
+ENVELOPE = st.fixed_dictionaries({"body": RECORDS})
+RECORD_TYPES = {OBJECT_RECORDS: dict, STRING_RECORDS: str}
 EXTRA_KEYS = st.dictionaries(st.sampled_from(["Body", "x"]), VALUE, min_size=1, max_size=1)
 BODY_VALUE = (ENVELOPE | st.builds(lambda envelope, extra: {**envelope, **extra}, ENVELOPE,
                                    EXTRA_KEYS)
               | st.dictionaries(st.sampled_from(["body", "Body", "x"]), VALUE, max_size=2) | VALUE)
 
 
-def full_path(body: bytes):
+def full_path(body: bytes, record_type: str):
     """What the full path answers: the records, or the kind of error."""
     try:
-        return batch_body._records_loaded(body, MAX).parsed()
+        return batch_body._records_loaded(body, MAX, record_type).parsed()
     except (ApiError, ValidationError) as error:
         return type(error)
 
 
+@pytest.mark.parametrize("record_type", sorted(RECORD_TYPES))
 @settings(max_examples=400, deadline=None, database=None, derandomize=True)
 @given(value=BODY_VALUE, gaps=st.data(), repeated=st.none() | VALUE, damage=st.sampled_from(
     [None, b"\xef\xbb\xbf", b"\x00", b"\xff", b"]", b"}", b"\\", b'"', b"\xed\xa0\x80"]),
     at=st.floats(0, 1))
 def test_what_the_fast_path_accepts_the_full_path_accepts_with_the_same_records(
-        value, gaps, repeated, damage, at):
+        record_type, value, gaps, repeated, damage, at):
     body = spaced(value, gaps)
     if repeated is not None and isinstance(value, dict) and value:
         # "body" written twice, as a client may: JSON parsers keep the last.
@@ -74,24 +79,25 @@ def test_what_the_fast_path_accepts_the_full_path_accepts_with_the_same_records(
         cut = int(len(body) * at)
         body = body[:cut] + damage + body[cut:]
 
-    fast = records_as_sent(body, MAX)
+    fast = records_as_sent(body, MAX, record_type)
 
-    full = full_path(body)
+    full = full_path(body, record_type)
     if fast is not None:
         assert full == orjson.loads(fast.json)
         assert fast.count == len(full)
-    if damage is None and _right_envelope(value):
+    if damage is None and _right_envelope(value, RECORD_TYPES[record_type]):
         # However spaced, the fast path's own case.
         assert fast is not None, body
 
 
-def _right_envelope(value) -> bool:
-    """Tell whether ``value`` is 1 to MAX objects under "body", its integers within 64 bits."""
+def _right_envelope(value, record_class: type) -> bool:
+    """Tell whether ``value`` is 1 to MAX records of ``record_class`` under "body", its
+    integers within 64 bits."""
     if not isinstance(value, dict) or value.keys() != {"body"}:
         return False
     records = value["body"]
     return (isinstance(records, list) and 0 < len(records) <= MAX
-            and all(isinstance(record, dict) for record in records)
+            and all(type(record) is record_class for record in records)
             and all(-2**63 <= x < 2**64 for x in _scalars(value) if type(x) is int))
 
 
@@ -127,6 +133,18 @@ def test_the_records_are_stored_as_the_bytes_they_came_in():
 ])
 def test_anything_but_a_right_envelope_takes_the_full_path(body):
     assert records_as_sent(body, MAX) is None
+
+
+def test_records_of_each_type_take_the_fast_path_only_in_their_own_envelope():
+    ids, objects = b'{"body": ["ORDER-001", "[x]"]}', b'{"body": [{"a": 1}]}'
+
+    assert records_as_sent(ids, MAX, STRING_RECORDS).parsed() == ["ORDER-001", "[x]"]
+    assert records_as_sent(objects, MAX, STRING_RECORDS) is None
+    assert records_as_sent(ids, MAX, OBJECT_RECORDS) is None
+    with pytest.raises(ApiError) as mixed:
+        read_records(b'{"body": ["a", {"b": 1}, 2]}', MAX, STRING_RECORDS)
+    assert (mixed.value.code.code, mixed.value.errors) == (3016, {"body": {
+        1: ["Each item must be a JSON string."], 2: ["Each item must be a JSON string."]}})
 
 
 def test_the_full_path_answers_what_the_fast_path_declines():

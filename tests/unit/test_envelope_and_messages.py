@@ -26,3 +26,6 @@ def test_flatten_errors_names_nested_positions():
     assert flatten_errors(messages) == [
         "tags.2: Not a valid string.", "record: Bad record.",
         "email: Not a valid email address.", "email: Too long."]
+    # A nested object's own error is named by the object's field.
+    assert flatten_errors({"customerAttributes": {"_schema": ["Must be a JSON object."]}}) == [
+        "customerAttributes: Must be a JSON object."]

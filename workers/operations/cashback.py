@@ -24,7 +24,8 @@ def apply_cashback(conn: psycopg.Connection, context: ChunkContext,
     def entry_of(record: ValidRecord) -> Entry:
         data = record.data
         return Entry(record.index, data["customerId"], "cashback", data["transactionId"],
-                     rule.points_earned(data["amount"]), occurred_at=data["transactionTime"])
+                     rule.points_earned(data["amount"]), occurred_at=data["transactionTime"],
+                     amount=data["amount"])
 
     create_missing_customers(conn, context.tenant_id, (r.data["customerId"] for r in records))
     return post_records(conn, context, records, entry_of,

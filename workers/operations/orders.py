@@ -55,7 +55,7 @@ def apply_orders(conn: psycopg.Connection, context: ChunkContext,
         order = record.data
         return Entry(record.index, order["customerId"], "order", order["orderId"],
                      rule.points_earned(order["totalPaid"]), must_match=False,
-                     occurred_at=order["orderDate"])
+                     occurred_at=order["orderDate"], amount=order["totalPaid"])
 
     def verb(record: ValidRecord) -> str:
         return "created" if created[record.data["orderId"]] else "updated"

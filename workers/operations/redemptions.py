@@ -27,7 +27,7 @@ def apply_redemptions(conn: psycopg.Connection, context: ChunkContext,
         points = data["points"] if _in_points(data) else rule.points_to_redeem(data["amount"])
         return Entry(record.index, data["customerId"], "redemption", data["transactionId"],
                      -points, reason=_hold(data.get("holdReference")),
-                     occurred_at=data.get("transactionTime"))
+                     occurred_at=data.get("transactionTime"), amount=data.get("amount"))
 
     return post_records(
         conn, context, records, entry_of,

@@ -1,12 +1,19 @@
 """The batch job endpoints of the seed's tutorial: submit (``POST /batch/{operation}``), watch
 (``GET /batch/{jobId}``) and stop (``DELETE /batch/{jobId}``) a job. The published document's
-other pair of paths is ``app.web.routes.batches``."""
+other pair of paths is ``app.web.routes.batches``.
+
+An operation's name is one path segment, except the published document's
+``orders/transactions``: the ``operation`` converter matches exactly one segment or one of the
+catalogue's names with a slash, so ``POST /batch/{jobId}/failed`` still finds no operation
+and answers 405 as before, not 404."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, Response, request, url_for
+from werkzeug.routing import BaseConverter
 
 from app.catalogue import OPERATIONS, get_operation, title_of
 from app.domain.status import status_body
@@ -32,14 +39,29 @@ log = logging.getLogger(__name__)
 batch_bp = Blueprint("batch", __name__, url_prefix="/api/v4.0/integrations")
 
 
+class OperationConverter(BaseConverter):
+    """An operation's name in a path: one segment, or a catalogue name holding a slash."""
+
+    part_isolating = False  # it may match a "/"
+    regex = "|".join([*(re.escape(name) for name in sorted(OPERATIONS, reverse=True)
+                        if "/" in name), "[^/]+"])
+
+
+@batch_bp.record_once
+def _register_converter(state) -> None:
+    # Before the routes below: a rule is compiled with its converters when it is added.
+    state.app.url_map.converters["operation"] = OperationConverter
+
 
 def operation_requests(app) -> dict:
     """Return each registered operation's documented request schema, by URL name."""
     limit = app.config["MAX_RECORDS_PER_REQUEST"]
-    return {name: request_schema(name.title(), op.schema, limit) for name, op in OPERATIONS.items()}
+    # A schema's name, from the operation's: orders/transactions gives OrdersTransactions.
+    return {name: request_schema(name.title().replace("/", ""), op.record_field(), limit)
+            for name, op in OPERATIONS.items()}
 
 
-@batch_bp.post("/batch/<operation>")
+@batch_bp.post("/batch/<operation:operation>")
 @documented(
     "Submit records as a batch job",
     description="The job and all its records are committed before the answer; each record is "
@@ -66,10 +88,11 @@ def submit_job(operation: str) -> Response:
     """Store the records of a new job, then enqueue it; answer 200 with its id."""
     services = current_services()
     tenant = authenticate_request(services)
-    if get_operation(operation) is None:
+    known = get_operation(operation)
+    if known is None:
         raise ApiError(NOT_FOUND, f"No batch operation {operation!r}; "
                                   f"available: {', '.join(sorted(OPERATIONS))}.")
-    records = _read_envelope(services)
+    records = _read_envelope(services, known.record_type)
     submission = store_submission(services, tenant, operation, records)
     job_id = submission.job_id
     logs.bind(jobId=job_id)
@@ -115,10 +138,10 @@ def stop_job(job_id: str) -> Response:
     return json_response(status_body(result.job, title_of(result.job.operation), result.chunks))
 
 
-def _read_envelope(services: Services) -> jobs.Records:
+def _read_envelope(services: Services, record_type: str) -> jobs.Records:
     """Read the request's records, within the body and record limits (app/web/batch_body.py)."""
     if request.mimetype != "application/json":
         raise ApiError(UNSUPPORTED_TYPE, "Send the body as JSON, with "
                                          "Content-Type: application/json.")
     body = read_body(services.config.MAX_CONTENT_LENGTH)
-    return read_records(body, services.config.MAX_RECORDS_PER_REQUEST)
+    return read_records(body, services.config.MAX_RECORDS_PER_REQUEST, record_type)
