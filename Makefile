@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 # Touched after a successful install: pip runs again only when pyproject.toml is newer.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run lint test test-fast bench chaos clean
+.PHONY: install run lint test test-fast bench chaos cluster clean
 
 install: $(INSTALLED)
 
@@ -43,6 +43,12 @@ bench: install
 # Extra arguments: make chaos CHAOS_ARGS='--jobs 20'
 chaos: install
 	$(PYTHON) -m devtools.chaos $(CHAOS_ARGS)
+
+# The service on a data host, a web host and three worker hosts (network namespaces; root).
+# CHAOS=1 deals it every network fault under a continuous import and prints one line;
+# BROKER=rabbitmq runs it on RabbitMQ. Extra arguments: make cluster CLUSTER_ARGS='--jobs 60'
+cluster: install
+	$(PYTHON) -m devtools.cluster --broker $(or $(BROKER),redis) $(if $(CHAOS),--chaos) $(CLUSTER_ARGS)
 
 # Removes everything the targets above create, the embedded servers' data included.
 clean:

@@ -2,9 +2,10 @@
 
 Every variable is listed in the README with its default. The two that name servers
 (``DATABASE_URL``, ``REDIS_URL``) have no default: a process started without them stops
-with a message instead of silently talking to some other server. A variable that is no
-longer read stops the process too, naming its replacement, rather than being ignored while
-its user believes it is in force.
+with a message instead of silently talking to some other server. ``BROKER_URL`` defaults to
+``REDIS_URL``: Redis is the broker unless RabbitMQ is named. A variable that is no longer read
+stops the process too, naming its replacement, rather than being ignored while its user
+believes it is in force.
 """
 
 from __future__ import annotations
@@ -134,6 +135,15 @@ class Config:
         env = os.environ if env is None else env
         self.DATABASE_URL = _required(env, "DATABASE_URL")
         self.REDIS_URL = _required(env, "REDIS_URL")
+        # Celery's broker: RabbitMQ (amqp://...) or, by default, the Redis of REDIS_URL, which
+        # keeps the live counters and the rate limits whichever broker carries the messages.
+        self.BROKER_URL = env.get("BROKER_URL", "").strip() or self.REDIS_URL
+        # A broker connection silent for about two heartbeats is dead: RabbitMQ gives a lost
+        # worker's unacknowledged messages back then, and either end reconnects.
+        self.BROKER_HEARTBEAT_SECONDS = _int(env, "BROKER_HEARTBEAT_SECONDS", 10, minimum=2)
+        # Longest wait to connect to the broker or for it to take a message: a POST whose
+        # broker is unreachable still answers (the sweeper sends the job later).
+        self.BROKER_TIMEOUT_SECONDS = _int(env, "BROKER_TIMEOUT_SECONDS", 5, minimum=1)
         # "tenant:apikey:secretkey,..." provisioned at start, for development and tests.
         self.BATCH_API_KEYS = env.get("BATCH_API_KEYS", "")
 
@@ -167,6 +177,15 @@ class Config:
         # Longest wait for a connection (and to open one): with PostgreSQL away, a POST
         # answers 503 after this long rather than hanging on the pool.
         self.DB_POOL_TIMEOUT_SECONDS = _int(env, "DB_POOL_TIMEOUT_SECONDS", 5, minimum=1)
+        # A PostgreSQL connection whose other end fell silent (a host cut off) is dropped
+        # after about this long, by both ends: TCP keepalives and TCP_USER_TIMEOUT on the
+        # client (libpq) and, asked per session, on the server. Until then the server holds
+        # the lost transaction's row locks (docs/cluster.md).
+        self.DB_DEAD_PEER_SECONDS = _int(env, "DB_DEAD_PEER_SECONDS", 15, minimum=3)
+        # A transaction whose client is alive but does nothing (a frozen process) is ended
+        # after this long; a chunk's own pauses between statements are milliseconds.
+        self.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = _int(
+            env, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 20_000, minimum=1000)
 
         # Live counters of a job are kept this long after its last update.
         self.PROGRESS_TTL_SECONDS = _int(env, "PROGRESS_TTL_SECONDS", 7 * 24 * 3600, minimum=60)
@@ -179,10 +198,17 @@ class Config:
         # Deliveries of a chunk (or a job's start) that end in a bug or a lost worker; after
         # the last one its records fail with the reason instead of looping for ever.
         self.CHUNK_MAX_ATTEMPTS = _int(env, "CHUNK_MAX_ATTEMPTS", 5, minimum=1)
-        # The sweeper re-enqueues an unfinished job that made no progress for this long;
-        # with the interval below, a stalled job is picked up again within 45 s.
-        self.STALLED_AFTER_SECONDS = _int(env, "STALLED_AFTER_SECONDS", 30, minimum=1)
-        self.SWEEP_INTERVAL_SECONDS = _int(env, "SWEEP_INTERVAL_SECONDS", 15, minimum=1)
+        # The sweeper re-enqueues an unfinished job that made no progress for this long, and
+        # a chunk whose delivery began this long ago and holds no lock (its worker is gone);
+        # with the interval below, either is picked up again within 30 s.
+        self.STALLED_AFTER_SECONDS = _int(env, "STALLED_AFTER_SECONDS", 20, minimum=1)
+        self.SWEEP_INTERVAL_SECONDS = _int(env, "SWEEP_INTERVAL_SECONDS", 10, minimum=1)
+        # Each worker writes a heartbeat row this often; a host none of whose workers beat
+        # for WORKER_LOST_AFTER_SECONDS shows as lost (/readyz, /metrics, the dashboard).
+        self.WORKER_HEARTBEAT_SECONDS = _int(env, "WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+        self.WORKER_LOST_AFTER_SECONDS = _int(env, "WORKER_LOST_AFTER_SECONDS", 30, minimum=2)
+        if self.WORKER_LOST_AFTER_SECONDS <= self.WORKER_HEARTBEAT_SECONDS:
+            raise ConfigError("WORKER_LOST_AFTER_SECONDS must exceed WORKER_HEARTBEAT_SECONDS")
         # Per-record results of a job are kept this long after it ended, then purged (its
         # summary stays); beat sends the purge every PURGE_INTERVAL_SECONDS.
         self.RESULT_RETENTION_DAYS = _int(env, "RESULT_RETENTION_DAYS", 30, minimum=1)

@@ -49,7 +49,7 @@ def register_extensions(app: Flask, config: Config) -> None:
     celery = celery_init_app(app, config)
     services = app.extensions["batchq"] = build_services(config, celery)
     init_rate_limiter(app, services.redis, config)
-    connect_worker_signals(config)
+    connect_worker_signals(services)
 
 
 def register_blueprints(app: Flask) -> None:

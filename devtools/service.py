@@ -49,16 +49,22 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.05, what: str =
 
 @dataclass
 class LiveService:
-    """Running web and worker processes of one test run."""
+    """Running web and worker processes of one test run.
+
+    On this machine by default; ``prefix`` runs each process elsewhere (the cluster's hosts
+    run theirs inside a network namespace), where its web answers at ``address``.
+    """
 
     env: dict[str, str]
     log_dir: Path
     port: int = field(default_factory=free_port)
     processes: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
+    address: str = "127.0.0.1"
+    prefix: tuple[str, ...] = ()
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.address}:{self.port}"
 
     def start(self, process_type: str, **extra_env: str) -> subprocess.Popen:
         """Start one process of ``process_type`` from its Procfile line."""
@@ -69,8 +75,9 @@ class LiveService:
         env = {**self.env, "PORT": str(self.port), **extra_env}
         number = len(self.processes.get(name, []))
         log = open(self.log_dir / f"{name}-{number}.log", "ab")  # noqa: SIM115 - closed in stop()
-        process = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen([*self.prefix, "bash", "-c", f"exec {command}"], cwd=ROOT,
+                                   env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
         process.log_file = log  # type: ignore[attr-defined]
         self.processes.setdefault(name, []).append(process)
         return process

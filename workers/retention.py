@@ -5,8 +5,9 @@ outcomes. What stays is the job's row: status, counts and timestamps, so a GET s
 answers how the job went, and says that its per-record results were purged.
 
 The same run deletes Idempotency-Keys past IDEMPOTENCY_KEY_TTL_HOURS: lookups already treat
-them as unused, so deleting them here keeps that work out of every submit's transaction. And
-it discards multi-part uploads left open past BULK_UPLOAD_EXPIRY_HOURS: their parts would
+them as unused, so deleting them here keeps that work out of every submit's transaction. It
+also forgets the heartbeats of worker hosts gone for a day (shown as lost until then), and
+discards multi-part uploads left open past BULK_UPLOAD_EXPIRY_HOURS: their parts would
 otherwise take space for ever, and each counts against its tenant's BULK_MAX_ACTIVE_JOBS.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Callable
 import psycopg
 
 from app.services import Services
-from app.store import idempotency, jobs, uploads
+from app.store import heartbeats, idempotency, jobs, uploads
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,16 @@ def discard_expired_uploads(services: Services) -> int:
     if discarded:
         log.info("retention: discarded %d uploads left open over %d hours", discarded, hours)
     return discarded
+
+
+def purge_forgotten_hosts(services: Services) -> int:
+    """Delete the heartbeats of workers not heard of for a day; return how many."""
+    with services.db.transaction() as conn:
+        purged = heartbeats.purge_forgotten(conn)
+    if purged:
+        log.info("retention: forgot %d workers not heard of for %s", purged,
+                 heartbeats.FORGET_AFTER)
+    return purged
 
 
 def _in_batches(services: Services, purge_batch: Callable[[psycopg.Connection], int]) -> int:

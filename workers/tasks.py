@@ -15,6 +15,7 @@ from app.messaging.queue import (
     RUN_JOB,
     SWEEP_JOBS,
     enqueue_chunks,
+    whole_seconds,
 )
 from app.observability import logs
 from app.services import current_services
@@ -23,16 +24,17 @@ from workers import attempts, engine, retention, sweeper
 log = logging.getLogger(__name__)
 
 
-def _backoff(retries: int) -> float:
+def _backoff(retries: int) -> int:
     """Seconds before retry number ``retries`` + 1 of a chunk (``app.backoff``)."""
-    return backoff_seconds(retries, base=1,
-                           maximum=current_services().config.CHUNK_RETRY_BACKOFF_MAX)
+    return whole_seconds(backoff_seconds(retries, base=1,
+                                         maximum=current_services().config.CHUNK_RETRY_BACKOFF_MAX))
 
 
 def _retry(task: Task, error: Exception):
     """Retry ``task`` with exponential backoff and jitter, within the configured bound."""
     return task.retry(exc=error, countdown=_backoff(task.request.retries),
-                      max_retries=current_services().config.CHUNK_MAX_RETRIES)
+                      max_retries=current_services().config.CHUNK_MAX_RETRIES,
+                      confirm_timeout=task.app.conf.broker_connection_timeout)
 
 
 def _from_before_integer_ids(job_id: object) -> bool:
@@ -131,17 +133,20 @@ def deliver_callback(self: Task, job_id: int) -> None:
         if attempt >= config.WEBHOOK_MAX_ATTEMPTS:
             log.error("webhook of job %s abandoned after %d attempts: %s", job_id, attempt, error)
             return
-        countdown = backoff_seconds(attempt, base=1, maximum=config.WEBHOOK_RETRY_BACKOFF_MAX)
+        countdown = whole_seconds(backoff_seconds(attempt, base=1,
+                                                  maximum=config.WEBHOOK_RETRY_BACKOFF_MAX))
         log.warning("webhook of job %s failed (attempt %d), retry in %.1fs: %s",
                     job_id, attempt, countdown, error)
-        raise self.retry(exc=error, countdown=countdown, max_retries=None) from error
+        raise self.retry(exc=error, countdown=countdown, max_retries=None,
+                         confirm_timeout=self.app.conf.broker_connection_timeout) from error
 
 
 @shared_task(name=PURGE_RESULTS, acks_late=True, soft_time_limit=600, time_limit=660)
 def purge_results() -> None:
-    """Purge old jobs' per-record results, expired Idempotency-Keys and uploads left open
-    (run by beat)."""
+    """Purge old jobs' per-record results, expired Idempotency-Keys, uploads left open and
+    the heartbeats of hosts gone for a day (run by beat)."""
     services = current_services()
     retention.purge_results(services)
     retention.purge_expired_keys(services)
     retention.discard_expired_uploads(services)
+    retention.purge_forgotten_hosts(services)

@@ -1,7 +1,10 @@
 """What the broker and the workers say right now: messages waiting per queue, workers alive.
 
 Read at the moment of asking, from the shared broker, so any web process answers for every
-machine.
+machine. Both questions go through kombu and Celery, so they are asked the same way of Redis
+and of RabbitMQ: a passive ``queue_declare`` answers a queue's message count (kombu's Redis
+transport sums the lengths of the queue's priority lists; RabbitMQ counts the messages ready
+for delivery), and a ping is a broadcast the workers answer.
 """
 
 from __future__ import annotations
@@ -9,12 +12,14 @@ from __future__ import annotations
 import threading
 import time
 
+import amqp.exceptions
 import redis
 from celery import Celery
+from kombu.exceptions import KombuError
 
-# Kombu's Redis transport keeps a queue's messages of priority p > 0 in "<queue>\x06\x16<p>".
-_PRIORITY_SEPARATOR = "\x06\x16"
-_PRIORITY_STEPS = (0, 3, 6, 9)
+# What a broker (or the Redis beside it) raises when it is away or refuses: the transports'
+# own errors, kombu's, and the socket's.
+BROKER_ERRORS = (KombuError, amqp.exceptions.AMQPError, redis.RedisError, OSError)
 
 # A worker that does not answer a ping within this long counts as not alive.
 PING_TIMEOUT_SECONDS = 0.5
@@ -29,15 +34,23 @@ def queue_names(celery: Celery) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def queue_depths(client: redis.Redis, names: list[str]) -> dict[str, int]:
-    """Return how many messages wait in each queue (all priorities), read with LLEN."""
-    with client.pipeline(transaction=False) as pipe:
+def queue_depths(celery: Celery, names: list[str]) -> dict[str, int]:
+    """Return how many messages wait in each queue; a queue not declared yet holds none."""
+    depths = {}
+    # A pooled connection: a scrape or a dashboard refresh opens no new one.
+    with celery.pool.acquire(block=True, timeout=celery.conf.broker_connection_timeout) as conn:
+        conn.ensure_connection(max_retries=1)
+        not_found = conn.channel_errors
         for name in names:
-            for priority in _PRIORITY_STEPS:
-                pipe.llen(name if priority == 0 else f"{name}{_PRIORITY_SEPARATOR}{priority}")
-        lengths = pipe.execute()
-    steps = len(_PRIORITY_STEPS)
-    return {name: sum(lengths[i * steps:(i + 1) * steps]) for i, name in enumerate(names)}
+            # A channel per queue: RabbitMQ closes the channel that asked for a missing one.
+            channel = conn.channel()
+            try:
+                depths[name] = channel.queue_declare(queue=name, passive=True).message_count
+            except not_found:
+                depths[name] = 0
+            finally:
+                channel.close()
+    return depths
 
 
 def ping_workers(celery: Celery, timeout: float = PING_TIMEOUT_SECONDS) -> list[str]:

@@ -3,6 +3,11 @@
 Tasks run inside the Flask application context, so they reach the same services (pool,
 Redis, configuration) as the web process. Every line a task logs carries its job and chunk
 (``app.observability.logs``).
+
+The broker is Redis or RabbitMQ (``BROKER_URL``). On RabbitMQ the queues are durable quorum
+queues (replicated, and a lost consumer's unacknowledged messages come back at once), bound to
+topic exchanges so that a countdown (a retry's backoff) uses Native Delayed Delivery: the
+broker holds the message until it is due, where Redis makes a worker hold it unacknowledged.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import inspect
 
 from celery import Celery, Task
 from flask import Flask
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from app.config import Config
 from app.messaging.queue import DELIVER_CALLBACK, PURGE_RESULTS, SWEEP_JOBS, task_context
@@ -39,16 +44,53 @@ def celery_init_app(app: Flask, config: Config) -> Celery:
     return celery
 
 
+def uses_amqp(broker_url: str) -> bool:
+    """Tell whether ``broker_url`` names RabbitMQ (AMQP) rather than Redis."""
+    return broker_url.split("://", 1)[0] in ("amqp", "amqps", "pyamqp")
+
+
+def task_queues(config: Config) -> list[Queue]:
+    """Return the queues the workers consume: the jobs' and chunks', the bulk jobs' and their
+    chunks', then the webhooks'."""
+    names = dict.fromkeys((config.CELERY_QUEUE, config.BULK_QUEUE, config.WEBHOOK_QUEUE))
+    if not uses_amqp(config.BROKER_URL):
+        return [Queue(name) for name in names]
+    # Native Delayed Delivery routes a countdown through topic exchanges only; Celery turns
+    # it on (and global QoS off) when it sees a queue declared as a quorum queue.
+    return [Queue(name, Exchange(name, type="topic"), routing_key=name, durable=True,
+                  queue_arguments={"x-queue-type": "quorum"}) for name in names]
+
+
+def broker_transport_options(config: Config) -> dict:
+    """Return the transport's options: how long to wait on a broker gone silent."""
+    timeout = config.BROKER_TIMEOUT_SECONDS
+    if uses_amqp(config.BROKER_URL):
+        # Publisher confirms: a message is sent once RabbitMQ has it (on a quorum queue,
+        # once a majority has written it), and a publish to a broker gone silent fails
+        # after the confirm timeout (app.messaging.queue) rather than vanishing.
+        return {"confirm_publish": True}
+    # Without timeouts a command on a connection whose broker vanished (a cut link, not a
+    # refused one) waits for ever; the health check finds a dead consumer connection.
+    return {"visibility_timeout": config.BROKER_VISIBILITY_TIMEOUT,
+            "socket_timeout": timeout, "socket_connect_timeout": timeout,
+            "socket_keepalive": True, "health_check_interval": config.BROKER_HEARTBEAT_SECONDS}
+
+
 def celery_settings(config: Config) -> dict:
     """Return Celery's settings, derived from the configuration."""
-    # One visibility timeout for the broker and (should one be configured) the results:
-    # Celery's Redis docs warn that differing values redeliver at the shorter one.
-    transport = {"visibility_timeout": config.BROKER_VISIBILITY_TIMEOUT}
+    amqp = uses_amqp(config.BROKER_URL)
     return {
-        "broker_url": config.REDIS_URL,
-        "broker_transport_options": transport,
-        "result_backend_transport_options": transport,
+        "broker_url": config.BROKER_URL,
+        "broker_transport_options": broker_transport_options(config),
+        # One visibility timeout for the broker and (should one be configured) the results:
+        # Celery's Redis docs warn that differing values redeliver at the shorter one.
+        "result_backend_transport_options": {
+            "visibility_timeout": config.BROKER_VISIBILITY_TIMEOUT},
         "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": config.BROKER_TIMEOUT_SECONDS,
+        # AMQP heartbeats both ways: RabbitMQ requeues a lost worker's messages and the
+        # worker reconnects once the connection has been silent about twice this long.
+        "broker_heartbeat": config.BROKER_HEARTBEAT_SECONDS if amqp else 0,
         # Results live in PostgreSQL; Celery's result backend would be a second copy.
         "task_ignore_result": True,
         # The (disabled) result backend is then built once per process, not once per
@@ -63,8 +105,9 @@ def celery_settings(config: Config) -> dict:
         # bulk chunks, webhooks. Bulk chunks have their own queue so that a job submitted
         # meanwhile waits for one chunk, not for a bulk job's thousands; webhooks have
         # theirs, so `celery worker -Q callbacks` can serve them apart.
-        "task_queues": [Queue(name) for name in dict.fromkeys((
-            config.CELERY_QUEUE, config.BULK_QUEUE, config.WEBHOOK_QUEUE))],
+        "task_queues": task_queues(config),
+        "task_default_exchange_type": "topic" if amqp else "direct",
+        "task_default_queue_type": "quorum" if amqp else "classic",
         "task_routes": {DELIVER_CALLBACK: {"queue": config.WEBHOOK_QUEUE}},
         # A message is acknowledged only once its chunk is committed, and given back
         # when the process running it dies: chunks are idempotent, loss is not.

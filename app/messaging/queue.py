@@ -8,13 +8,13 @@ looks for a job that is not there yet.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 
 from celery import Celery
-from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import RedisError
 
 from app.config import Config
+from app.messaging.broker import BROKER_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,20 @@ DELIVER_CALLBACK = "batch.deliver_callback"
 PURGE_RESULTS = "batch.purge_results"
 # One quick retry, then give up: the job is committed and the sweeper sends it later.
 _PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+def publish_options(celery: Celery) -> dict:
+    """Return what bounds a publish: one quick retry, and RabbitMQ's confirm awaited no longer
+    than a connection (``BROKER_TIMEOUT_SECONDS``); Redis is bounded by its socket timeout."""
+    return {"retry_policy": _PUBLISH_RETRY,
+            "confirm_timeout": celery.conf.broker_connection_timeout}
+
+
+def whole_seconds(countdown: float) -> int:
+    """Return a countdown as RabbitMQ's Native Delayed Delivery takes it: whole seconds, one
+    at least (Celery routes it by ``int(countdown)`` and refuses one that rounds to zero).
+    Redis gets the same, so a retry waits alike on either broker."""
+    return max(1, math.ceil(countdown))
 
 
 def job_task_id(job_id: int) -> str:
@@ -57,9 +71,9 @@ def enqueue_job(celery: Celery, job_id: int, *, queue: str | None = None) -> boo
     the broker could not take it."""
     try:
         celery.send_task(RUN_JOB, args=[job_id], task_id=job_task_id(job_id),
-                         retry_policy=_PUBLISH_RETRY, queue=queue)
+                         queue=queue, **publish_options(celery))
         return True
-    except (BrokerError, RedisError, OSError) as error:
+    except BROKER_ERRORS as error:
         log.warning("job %s committed but not enqueued (the sweeper will): %s", job_id, error)
         return False
 
@@ -70,7 +84,8 @@ def enqueue_chunks(celery: Celery, job_id: int, chunk_nos: Iterable[int], *,
     seconds from now if given."""
     for chunk_no in chunk_nos:
         celery.send_task(PROCESS_CHUNK, args=[job_id, chunk_no], queue=queue,
-                         task_id=chunk_task_id(job_id, chunk_no), countdown=countdown)
+                         task_id=chunk_task_id(job_id, chunk_no), countdown=countdown,
+                         confirm_timeout=celery.conf.broker_connection_timeout)
 
 
 def job_queue(config: Config, bulk: bool) -> str:
@@ -81,9 +96,9 @@ def job_queue(config: Config, bulk: bool) -> str:
 def enqueue_callback(celery: Celery, job_id: int) -> bool:
     """Send the job's webhook delivery (routed to its own queue); False if the broker is away."""
     try:
-        celery.send_task(DELIVER_CALLBACK, args=[job_id], retry_policy=_PUBLISH_RETRY)
+        celery.send_task(DELIVER_CALLBACK, args=[job_id], **publish_options(celery))
         return True
-    except (BrokerError, RedisError, OSError) as error:
+    except BROKER_ERRORS as error:
         log.warning("webhook of job %s not enqueued: %s", job_id, error)
         return False
 
@@ -94,5 +109,5 @@ def revoke_job(celery: Celery, job_id: int, chunk_nos: Iterable[int]) -> None:
     ids = [job_task_id(job_id)] + [chunk_task_id(job_id, n) for n in chunk_nos]
     try:
         celery.control.revoke(ids)
-    except (BrokerError, RedisError, OSError) as error:
+    except BROKER_ERRORS as error:
         log.warning("could not broadcast the revoke of job %s: %s", job_id, error)

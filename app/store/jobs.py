@@ -432,6 +432,43 @@ def claim_stalled_jobs(conn: psycopg.Connection, older_than_seconds: int, limit:
     return [(row[0], row[1], row[2]) for row in rows]
 
 
+def bulk_among(conn: psycopg.Connection, job_ids: Iterable[int]) -> set[int]:
+    """Return which of these jobs are bulk jobs."""
+    ids = list(job_ids)
+    if not ids:
+        return set()
+    rows = conn.execute("SELECT id FROM batch_jobs WHERE id = ANY(%s) AND bulk", (ids,))
+    return {row[0] for row in rows}
+
+
+def claim_orphaned_chunks(conn: psycopg.Connection, older_than_seconds: int, limit: int = 100
+                          ) -> dict[int, list[int]]:
+    """Stamp and return, by job, the chunks whose last delivery was lost mid-chunk.
+
+    Such a chunk belongs to a running job, is not applied, had a delivery begin (its attempt
+    is counted before the chunk's transaction) and neither that delivery nor the sweeper has
+    touched it for that long, and no transaction holds its row (``SKIP LOCKED``): a chunk
+    being applied holds it until commit, and a worker cut off holds it until the server
+    drops its connection. The job's other chunks may be making progress meanwhile, which
+    is why a job-level stall cannot see it. Stamping ``swept_at`` makes the next sweep wait
+    a whole period before sending the same chunk again.
+    """
+    rows = conn.execute(
+        "UPDATE batch_chunks c SET swept_at = now() FROM ("
+        " SELECT c.job_id, c.chunk_no FROM batch_jobs j JOIN batch_chunks c ON c.job_id = j.id"
+        " WHERE j.status = 'running' AND c.done_at IS NULL"
+        " AND greatest(c.attempted_at, c.swept_at) < now() - make_interval(secs => %s)"
+        " ORDER BY c.attempted_at LIMIT %s FOR NO KEY UPDATE OF c SKIP LOCKED) lost"
+        " WHERE (c.job_id, c.chunk_no) = (lost.job_id, lost.chunk_no)"
+        " RETURNING c.job_id, c.chunk_no",
+        (older_than_seconds, limit),
+    ).fetchall()
+    chunks: dict[int, list[int]] = {}
+    for job_id, chunk_no in sorted(rows):
+        chunks.setdefault(job_id, []).append(chunk_no)
+    return chunks
+
+
 def purge_results(conn: psycopg.Connection, older_than_days: int, limit: int) -> list[int]:
     """Delete the per-record results of up to ``limit`` jobs finished that long ago.
 

@@ -107,7 +107,7 @@ def test_customers_stored_before_0009_get_gameball_ids_never_given_again(servers
             conn.execute("INSERT INTO points_ledger (tenant_id, customer_id, source, source_id,"
                          " points, job_id, record_index) VALUES (%s, 'c-1', 'cashback', 't', 5,"
                          " 1, 0)", (tenant_id,))
-        assert migrations.upgrade(url)[0] == "0009_gameball_ids_and_ledger_amounts"
+        assert migrations.upgrade(url)[0] == "0009_gameball_ids_and_ledger_amounts"  # then later ones
         with psycopg.connect(url, autocommit=True) as conn:
             before = dict(conn.execute("SELECT customer_id, gameball_id FROM customers").fetchall())
             assert len(before) == len(set(before.values())) == 30

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 
+import psycopg
 import pytest
 
 from app.store import callbacks, jobs
@@ -38,8 +39,9 @@ def age(services, job_id: str, seconds: int) -> None:
                      " started_at = started_at - %s::interval, swept_at = swept_at - %s::interval"
                      " WHERE id = %s", (shift, shift, shift, job_id))
         conn.execute("UPDATE batch_chunks SET done_at = done_at - %s::interval,"
-                     " attempted_at = attempted_at - %s::interval WHERE job_id = %s",
-                     (shift, shift, job_id))
+                     " attempted_at = attempted_at - %s::interval,"
+                     " swept_at = swept_at - %s::interval WHERE job_id = %s",
+                     (shift, shift, shift, job_id))
 
 
 def test_a_stalled_queued_job_is_started_again_once_per_period(services, db_tenant):
@@ -74,6 +76,54 @@ def test_a_chunk_being_attempted_is_progress(services, db_tenant):
     with services.db.transaction() as conn:
         jobs.begin_chunk_attempt(conn, job_id, 0)
     assert sweeper.sweep(services).chunks_sent == {}
+
+
+def lose_a_delivery(services, job_id: str, chunk_no: int) -> None:
+    """Count an attempt at a chunk and apply nothing, as a worker lost mid-chunk leaves it."""
+    with services.db.statement() as conn:
+        jobs.begin_chunk_attempt(conn, job_id, chunk_no)
+
+
+def test_a_chunk_lost_mid_delivery_is_sent_again_while_the_job_progresses(services, db_tenant):
+    job_id = submit_job(services, db_tenant, customers(6))
+    engine.start_job(services, job_id)
+    lose_a_delivery(services, job_id, 1)
+    age(services, job_id, 61)
+    engine.apply_chunk(services, job_id, 0)  # the job's other chunks progress meanwhile
+
+    report = sweeper.sweep(services)
+    assert report.chunks_sent == {job_id: [1]}
+    assert sent(services) == [("batch.process_chunk", [job_id, 1])]
+    assert sweeper.sweep(services).chunks_sent == {}  # sent now: wait a whole period
+    age(services, job_id, 61)
+    engine.apply_chunk(services, job_id, 2)
+    assert sweeper.sweep(services).chunks_sent == {job_id: [1]}
+
+
+def test_a_chunk_whose_row_is_held_is_not_sent_until_its_holder_is_gone(services, db_tenant,
+                                                                       database_url):
+    job_id = submit_job(services, db_tenant, customers(4))
+    engine.start_job(services, job_id)
+    lose_a_delivery(services, job_id, 0)
+    age(services, job_id, 61)
+    engine.apply_chunk(services, job_id, 1)
+    # A delivery inside the chunk's transaction: alive, or cut off until the server drops
+    # its connection. Either way the chunk is not lost yet.
+    with psycopg.connect(database_url) as holder:
+        holder.execute("SELECT 1 FROM batch_chunks WHERE job_id = %s AND chunk_no = 0"
+                       " FOR UPDATE", (job_id,))
+        assert sweeper.sweep(services).chunks_sent == {}
+    assert sweeper.sweep(services).chunks_sent == {job_id: [0]}
+
+
+def test_a_stalled_job_and_its_lost_chunk_send_the_chunk_once(services, db_tenant):
+    job_id = submit_job(services, db_tenant, customers(4))
+    engine.start_job(services, job_id)
+    lose_a_delivery(services, job_id, 1)
+    age(services, job_id, 61)
+    assert sweeper.sweep(services).chunks_sent == {job_id: [0, 1]}
+    assert sent(services) == [("batch.process_chunk", [job_id, 0]),
+                              ("batch.process_chunk", [job_id, 1])]
 
 
 def test_a_job_whose_chunks_all_applied_is_completed(services, db_tenant):

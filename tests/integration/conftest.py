@@ -1,10 +1,12 @@
-"""The live service (Procfile web + worker) shared by the integration tests."""
+"""The live services (Procfile web + worker) shared by the integration tests: one on Redis as
+the broker, and one on RabbitMQ for the tests that run on both (``on_both_brokers``)."""
 
 from __future__ import annotations
 
 import pytest
 from celery import Celery
 
+from tests.support.brokers import claimed_vhost, rabbitmq_server_url, unavailable_reason
 from tests.support.client import ApiClient
 from tests.support.service import running_service, service_environment
 
@@ -13,14 +15,49 @@ OPERATOR_TOKEN = "operator-token-for-tests"
 JOB_QUEUES = ("batch", "bulk")
 
 
-@pytest.fixture(scope="session")
-def live_service(database_url, redis_url, tmp_path_factory):
-    """gunicorn and a Celery worker, started from the Procfile, for the whole run."""
+def _service(tmp_path_factory, database_url: str, redis_url: str, **settings: str):
+    """Start gunicorn and a Celery worker from the Procfile with ``settings``."""
     # Web and worker share one metrics directory, as the processes of one machine do.
     env = service_environment(database_url, redis_url, OPERATOR_TOKEN=OPERATOR_TOKEN,
-                              PROMETHEUS_MULTIPROC_DIR=str(tmp_path_factory.mktemp("metrics")))
-    with running_service(env, tmp_path_factory.mktemp("service-logs")) as service:
+                              PROMETHEUS_MULTIPROC_DIR=str(tmp_path_factory.mktemp("metrics")),
+                              **settings)
+    return running_service(env, tmp_path_factory.mktemp("service-logs"))
+
+
+@pytest.fixture(scope="session")
+def redis_service(database_url, redis_url, tmp_path_factory):
+    """gunicorn and a Celery worker on Redis (broker and counters), for the whole run."""
+    with _service(tmp_path_factory, database_url, redis_url) as service:
         yield service
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url():
+    """A RabbitMQ virtual host of this run's own."""
+    server = rabbitmq_server_url()
+    if reason := unavailable_reason(server):
+        pytest.skip(reason)
+    with claimed_vhost(server) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_service(database_url, redis_url, rabbitmq_url, tmp_path_factory):
+    """gunicorn and a Celery worker on RabbitMQ (Redis keeps the counters), for the whole run."""
+    with _service(tmp_path_factory, database_url, redis_url, BROKER_URL=rabbitmq_url) as service:
+        yield service
+
+
+@pytest.fixture
+def broker(request) -> str:
+    """The broker the test runs on: Redis, unless it is parametrised ``on_both_brokers``."""
+    return getattr(request, "param", "redis")
+
+
+@pytest.fixture
+def live_service(broker, request):
+    """The running service on the test's broker."""
+    return request.getfixturevalue(f"{broker}_service")
 
 
 @pytest.fixture
@@ -38,9 +75,9 @@ def other_api(live_service, make_tenant) -> ApiClient:
 
 
 @pytest.fixture
-def paused_workers(live_service, redis_url):
+def paused_workers(live_service):
     """Workers that consume nothing until the test resumes them (jobs stay queued)."""
-    control = Celery(broker=redis_url)
+    control = Celery(broker=live_service.env.get("BROKER_URL") or live_service.env["REDIS_URL"])
     # Waiting for as many replies as there are workers returns as soon as all answered.
     workers = len(live_service.processes["worker"])
     for queue in JOB_QUEUES:

@@ -10,6 +10,7 @@ import pytest
 from app.store import tenants
 from schemas.customers import StoredCustomerSchema
 from schemas.jobs import JobStatusSchema
+from tests.support.brokers import on_both_brokers
 from tests.support.factories import SEED_REQUEST, customer, customers
 
 STATUS_FIELDS = {"jobId", "operation", "errorCount", "totalCount", "finishedCount", "startedAt",
@@ -71,6 +72,7 @@ def test_seed_example_creates_then_updates(api):
     assert api.customer("12345").json()["gameballId"] == john["gameballId"]  # stable
 
 
+@on_both_brokers
 def test_thousand_records_with_invalid_ones_get_exact_outcomes(api, db):
     records = customers(1000, prefix="mix")
     expected_errors = {}

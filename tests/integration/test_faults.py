@@ -27,9 +27,11 @@ from devtools.chaos.customers import CustomerImport
 from devtools.chaos.ledger import LedgerRun
 from devtools.chaos.runner import Api, Chaos, Fault, run
 from devtools.servers import PrivateServers, private_servers
+from tests.support import parked
 from tests.support.client import ApiClient
 from tests.support.databases import fresh_database
 from tests.support.factories import customer, customers
+from tests.support.parked import stored_once
 from tests.support.service import LiveService, free_port, service_environment, wait_until
 
 pytestmark = pytest.mark.faults
@@ -104,26 +106,9 @@ def parked_chunk(stack: Stack, api: ApiClient, fault_db, index: int, count: int 
     The pid is the worker pool process waiting inside that chunk's transaction. Leaving
     the context releases the lock.
     """
-    blocker = customer(f"blocker-{os.urandom(3).hex()}")
-    api.wait(api.submit([blocker]))
-    records = customers(count)
-    records[index] = blocker
-    holder = psycopg.connect(stack.database_url)
-    try:
-        holder.execute("SELECT 1 FROM customers WHERE tenant_id = %s AND customer_id = %s"
-                       " FOR UPDATE", (api.tenant_id, blocker["customerId"]))
-        job_id = api.submit(records)
-        name = wait_until(lambda: fault_db.execute(
-            "SELECT application_name FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            " AND query LIKE '%%INSERT INTO customers%%'").fetchone(),
-            timeout=30, what="a worker to wait inside the parked chunk")[0]
-        yield job_id, records, int(name.rsplit("-", 1)[1])
-    finally:
-        try:
-            holder.commit()
-            holder.close()
-        except psycopg.Error:
-            pass  # the server went away meanwhile, and the lock with it
+    with parked.parked_chunk(stack.database_url, api, fault_db, index=index,
+                             count=count) as chunk:
+        yield chunk.job_id, chunk.records, chunk.pid
 
 
 def wait_until_serving_again(stack: Stack, answers: int = 10) -> None:
@@ -148,14 +133,6 @@ def worker_of(stack: Stack, pool_pid: int) -> subprocess.Popen:
     """Return the worker process whose pool ``pool_pid`` belongs to."""
     return next(w for w in stack.service.processes["worker"]
                 if pool_pid in stack.service.pool_processes(w))
-
-
-def stored_once(fault_db, tenant_id: int, records: list[dict]) -> tuple[int, int]:
-    """Return (records stored, records updated after creation) among ``records``."""
-    ids = [r["customerId"] for r in records]
-    return fault_db.execute(
-        "SELECT count(*), count(*) FILTER (WHERE updated_at <> created_at) FROM customers"
-        " WHERE tenant_id = %s AND customer_id = ANY(%s)", (tenant_id, ids)).fetchone()
 
 
 def chunk_attempts(fault_db, job_id: str) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.brokers import on_both_brokers
 from tests.support.factories import customer, customers
 from tests.support.service import wait_until
 
@@ -23,6 +24,7 @@ def value(samples, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
+@on_both_brokers
 def test_records_chunks_and_jobs_move_after_a_job(api, live_service):
     before = scrape(live_service)
     job_id = api.submit([*customers(247), *(customer(f"bad-{i}", gender="X") for i in range(3))])
@@ -48,6 +50,7 @@ def test_records_chunks_and_jobs_move_after_a_job(api, live_service):
                                       if name == "batchq_queue_depth"}
 
 
+@on_both_brokers
 def test_queue_depth_and_the_oldest_queued_job_while_workers_are_paused(api, live_service,
                                                                         paused_workers):
     job_id = api.submit(customers(5))

@@ -7,6 +7,7 @@ import time
 
 import psycopg
 
+from tests.support.brokers import on_both_brokers
 from tests.support.factories import customer, customers
 from tests.support.service import wait_until
 
@@ -16,6 +17,7 @@ def applied_customers(db, tenant_id: int, prefix: str) -> int:
                       (tenant_id, prefix + "%")).fetchone()[0]
 
 
+@on_both_brokers
 def test_stop_a_queued_job(api, db, paused_workers):
     job_id = api.submit(customers(300, prefix="queued"))
     assert api.job(job_id)["status"] == "queued"
@@ -37,6 +39,7 @@ def test_stop_a_queued_job(api, db, paused_workers):
                       (job_id,)).fetchone()[0] == 0
 
 
+@on_both_brokers
 def test_stop_a_running_job_applies_nothing_after_the_answer(api, db, database_url):
     # Two customers that chunks 2 and 3 (of ten) will update: holding their row locks parks
     # both worker processes inside those chunks, with the job demonstrably running.

@@ -13,11 +13,13 @@ from app.config import Config
 from app.domain import webhooks
 from app.domain.webhooks import SIGNATURE_HEADER, verify
 from app.store import callbacks, jobs, tenants
+from tests.support.brokers import on_both_brokers
 from tests.support.factories import customer, customers
 from tests.support.receiver import receiver
 from tests.support.service import wait_until
 
 
+@on_both_brokers
 def test_completed_job_is_posted_signed_and_retried_after_a_500(api, db):
     with receiver([500]) as hook:
         response = api.request("POST", "/batch/customers",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from app.config import Config
 from app.messaging.celery_app import beat_schedule, celery_settings
+from app.messaging.queue import whole_seconds
 
 SERVERS = {"DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r/0"}
+RABBITMQ = {**SERVERS, "BROKER_URL": "amqp://guest:guest@mq:5672/batchq"}
 
 
 def test_celery_settings_keep_chunks_safe():
@@ -42,3 +44,34 @@ def test_beat_sends_the_retention_purge():
     assert config.RESULT_RETENTION_DAYS == 3
     assert beat_schedule(config)["purge-results"] == {
         "task": "batch.purge_results", "schedule": 60.0, "options": {"expires": 60}}
+
+
+def test_rabbitmq_gets_durable_quorum_queues_on_topic_exchanges():
+    settings = celery_settings(Config(RABBITMQ))
+    assert settings["broker_url"] == "amqp://guest:guest@mq:5672/batchq"
+    queues = {queue.name: queue for queue in settings["task_queues"]}
+    assert list(queues) == ["batch", "bulk", "callbacks"]
+    for name, queue in queues.items():
+        assert queue.durable and queue.queue_arguments == {"x-queue-type": "quorum"}
+        # Native Delayed Delivery routes a countdown through topic exchanges only.
+        assert (queue.exchange.name, queue.exchange.type, queue.routing_key) == \
+            (name, "topic", name)
+    assert settings["task_default_queue_type"] == "quorum"
+    assert settings["broker_transport_options"] == {"confirm_publish": True}
+    assert settings["broker_heartbeat"] == 10
+
+
+def test_redis_waits_on_a_silent_broker_no_longer_than_the_timeout():
+    config = Config({**SERVERS, "BROKER_TIMEOUT_SECONDS": "3"})
+    settings = celery_settings(config)
+    options = settings["broker_transport_options"]
+    assert options["socket_timeout"] == options["socket_connect_timeout"] == 3
+    assert options["health_check_interval"] == config.BROKER_HEARTBEAT_SECONDS
+    assert settings["broker_connection_timeout"] == 3
+    assert [queue.queue_arguments for queue in settings["task_queues"]] == [None, None, None]
+
+
+
+def test_countdowns_are_whole_seconds_as_native_delayed_delivery_takes_them():
+    # Celery refuses a countdown that int() rounds to zero on RabbitMQ.
+    assert [whole_seconds(s) for s in (0.0, 0.3, 1.0, 2.1)] == [1, 1, 1, 3]

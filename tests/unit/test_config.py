@@ -36,6 +36,17 @@ def test_warm_start_is_on_unless_turned_off():
     assert Config({**SERVERS, "WARM_START": "false"}).WARM_START is False
 
 
+def test_the_broker_is_redis_unless_rabbitmq_is_named():
+    assert Config(SERVERS).BROKER_URL == "redis://r/0"
+    rabbit = Config({**SERVERS, "BROKER_URL": "amqp://u:p@mq:5672/batchq"})
+    assert (rabbit.BROKER_URL, rabbit.REDIS_URL) == ("amqp://u:p@mq:5672/batchq", "redis://r/0")
+
+
+def test_a_host_is_lost_only_after_missing_a_heartbeat():
+    with pytest.raises(ConfigError, match="WORKER_LOST_AFTER_SECONDS must exceed"):
+        Config({**SERVERS, "WORKER_HEARTBEAT_SECONDS": "30", "WORKER_LOST_AFTER_SECONDS": "30"})
+
+
 def test_webhooks_reach_no_listed_network_by_default():
     assert Config(SERVERS).WEBHOOK_ALLOW_NETWORKS == ()
 

@@ -36,7 +36,19 @@ def test_procfile_has_the_process_types_and_their_entry_points(procfile: dict[st
 
 
 def test_compose_has_the_services(compose: dict) -> None:
-    assert set(compose["services"]) == {"postgres", "redis", *APP_SERVICES}
+    assert set(compose["services"]) == {"postgres", "redis", "rabbitmq", *APP_SERVICES}
+
+
+def test_compose_runs_rabbitmq_only_in_its_profile_and_redis_stays_the_default(compose: dict):
+    rabbitmq = compose["services"]["rabbitmq"]
+    assert rabbitmq["profiles"] == ["rabbitmq"]
+    assert rabbitmq["image"].startswith("rabbitmq:3.1")  # quorum queues' dead letters: 3.10+
+    assert " ".join(rabbitmq["healthcheck"]["test"]) == "CMD rabbitmq-diagnostics -q ping"
+    assert compose["x-app-environment"]["BROKER_URL"] == "${BROKER_URL:-redis://redis:6379/0}"
+    for name in ("api", "worker", "beat", "flower"):
+        # Waited for when its profile runs, not required otherwise.
+        assert compose["services"][name]["depends_on"]["rabbitmq"] == {
+            "condition": "service_healthy", "required": False}, name
 
 
 def test_compose_runs_the_procfile_commands(compose: dict, procfile: dict[str, str]) -> None:
@@ -80,7 +92,8 @@ def test_compose_health_checks(compose: dict) -> None:
 def test_compose_start_order_waits_on_health_and_migrations(compose: dict) -> None:
     def conditions(service: str) -> dict[str, str]:
         depends_on = compose["services"][service]["depends_on"]
-        return {name: rule["condition"] for name, rule in depends_on.items()}
+        return {name: rule["condition"] for name, rule in depends_on.items()
+                if rule.get("required", True)}
 
     assert conditions("migrate") == {"postgres": "service_healthy"}
     after_migrations = {"migrate": "service_completed_successfully", "redis": "service_healthy"}
