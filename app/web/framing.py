@@ -43,13 +43,14 @@ TOO_LONG_MESSAGE = f"record: Longer than {MAX_LINE_BYTES} bytes; not read."
 class PartReader:
     """One part's body, read as ``fmt`` ("ndjson" or "csv"), in blocks of ``block_lines``.
 
-    ``max_records`` and ``max_bytes`` bound the part (422 and 413 past them). Once
-    ``blocks()`` is exhausted, ``records``, ``size`` and ``sha256`` describe the part; a CSV
-    part's ``header`` is read when the reader is made.
+    ``max_records`` and ``max_bytes`` bound the part (422 and 413 past them). A body that
+    ends before the ``length`` it announced was cut off (400): the server sees only its end.
+    Once ``blocks()`` is exhausted, ``records``, ``size`` and ``sha256`` describe the part; a
+    CSV part's ``header`` is read when the reader is made.
     """
 
     def __init__(self, stream: BinaryIO, fmt: str, *, block_lines: int, max_records: int,
-                 max_bytes: int) -> None:
+                 max_bytes: int, length: int | None = None) -> None:
         self.fmt = fmt
         self.records = 0
         self.size = 0
@@ -58,6 +59,7 @@ class PartReader:
         self._block_lines = block_lines
         self._max_records = max_records
         self._max_bytes = max_bytes
+        self._length = length
         self._lines = self._raw_lines(keep_newline=fmt == "csv")
         self._rows = _CsvRows(self._lines) if fmt == "csv" else None
         self.header = self._read_header() if self._rows is not None else None
@@ -148,6 +150,10 @@ class PartReader:
         except Exception as error:  # noqa: BLE001 - whatever breaks while reading is the stream's
             raise ApiError(INVALID_PAYLOAD, f"The body could not be read ({error}); nothing was "
                                             "stored.") from None
+        if not data and self._length is not None and self.size < self._length:
+            raise ApiError(INVALID_PAYLOAD, f"The body ended after {self.size} of the "
+                                            f"{self._length} bytes it announced (cut off); "
+                                            "nothing was stored.")
         self.size += len(data)
         if self.size > self._max_bytes:
             raise self._too_large()

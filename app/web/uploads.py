@@ -131,7 +131,8 @@ def _reader(services: Services, fmt: str, *, max_records: int, max_bytes: int) -
     if sock is not None:
         sock.settimeout(IDLE_SECONDS)
     return PartReader(request.stream, fmt, block_lines=services.config.CHUNK_SIZE,
-                      max_records=max_records, max_bytes=max_bytes)
+                      max_records=max_records, max_bytes=max_bytes,
+                      length=request.content_length)
 
 
 def _store_part(conn: psycopg.Connection, job_id: int, part_no: int,

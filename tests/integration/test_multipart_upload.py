@@ -11,24 +11,33 @@ from tests.support.factories import customers
 from tests.support.service import wait_until
 
 
-def cut_off_part(api, base_url: str, job_id: int, number: int, body: bytes) -> None:
-    """Send part ``number`` announcing its whole length, stop half-way, hang up."""
+def copying(db) -> bool:
+    return db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                      " AND state = 'active' AND query LIKE 'COPY batch_record_blocks%%'"
+                      ).fetchone()[0] > 0
+
+
+def cut_off_part(api, base_url: str, db, job_id: int, number: int, body: bytes) -> None:
+    """Send part ``number`` announcing its whole length, stop half-way while the service is
+    storing it, hang up; return once its transaction has ended."""
     head = (f"PUT /api/v4.0/integrations/batch/{job_id}/parts/{number} HTTP/1.1\r\n"
             f"Host: test\r\nAPIKey: {api.api_key}\r\nSecretKey: {api.secret_key}\r\n"
             f"Content-Type: application/x-ndjson\r\nContent-Length: {len(body)}\r\n\r\n")
     url = urlsplit(base_url)
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
         sock.sendall(head.encode() + body[:len(body) // 2])
+        wait_until(lambda: copying(db), timeout=10, what="the part's COPY to start")
+    # Its transaction has ended once the part's lock (an advisory lock) is free again.
+    wait_until(lambda: db.execute("SELECT count(*) = 0 FROM pg_locks l JOIN pg_database d"
+                                  " ON d.oid = l.database WHERE l.locktype = 'advisory' AND"
+                                  " d.datname = current_database()").fetchone()[0],
+               timeout=10, what="the cut-off part's transaction to end")
 
 
 def test_a_part_cut_off_then_sent_again_and_parts_out_of_order(api, live_service, db):
     job_id = api.request("POST", "/batch/customers/uploads").json()["jobId"]
     part_two = ndjson(customers(150, prefix="mp2"))
-    cut_off_part(api, live_service.base_url, job_id, 2, part_two)
-    wait_until(lambda: db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname ="
-                                  " current_database() AND state = 'active' AND query LIKE"
-                                  " 'COPY batch_record_blocks%%'").fetchone()[0] == 0,
-               timeout=10, what="the cut-off part's transaction to end")
+    cut_off_part(api, live_service.base_url, db, job_id, 2, part_two)
     assert api.request("GET", f"/batch/{job_id}/parts").json()["parts"] == []
 
     csv_part = ("customerId,email\n"

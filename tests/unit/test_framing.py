@@ -47,6 +47,14 @@ def test_a_part_past_its_record_or_byte_bound_is_refused():
     assert (size.value.code.code, size.value.code.status) == (4013, 413)
 
 
+def test_a_body_shorter_than_its_announced_length_was_cut_off():
+    reader = PartReader(io.BytesIO(b'{"a": 1}\n{"b": 2}\n'), "ndjson", block_lines=10,
+                        max_records=10, max_bytes=1000, length=50)
+    with pytest.raises(ApiError) as cut:
+        list(reader.blocks())
+    assert cut.value.code.code == 3016 and "ended after 18 of the 50 bytes" in cut.value.message
+
+
 def test_a_body_that_breaks_off_is_a_400():
     class Broken(io.BytesIO):
         def read(self, size=-1):
