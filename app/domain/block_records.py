@@ -3,9 +3,10 @@
 A block holds raw lines (``app.store.uploads``): an NDJSON line is parsed here, a CSV row
 (the JSON array of its cells) becomes a record by its part's header and the operation's
 schema (``schemas.csv_records``); for an operation whose records are ids (a JSON string in
-NDJSON), a CSV row's record is its key column's cell. A line that makes no record (not JSON, a row whose cells do
-not match the header, a line the web could not keep) is an ``Unreadable``: its record fails
-with that reason, like any record its schema refuses, and the upload goes on.
+NDJSON), a CSV row's record is its key column's cell. A line that makes no record (not JSON,
+a row whose cells do not match the header, a line the web could not keep) is an
+``Unreadable``: its record fails with that reason, like any record its schema refuses, and
+the upload goes on.
 """
 
 from __future__ import annotations

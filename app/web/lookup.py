@@ -1,4 +1,5 @@
-"""How the API answers for a job id: the caller's job, or the one 404 every other id gets.
+"""How the API answers for a job id (or an operation's name): the caller's job, or the one 404
+every other id gets.
 
 A path names a job by its integer id, or by the hexadecimal id jobs had before their ids
 became integers (kept as ``legacy_id``: a client that stored one still finds its job). An
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import psycopg
 import redis
 
+from app.catalogue import OPERATIONS, Operation, get_operation
 from app.domain import stopping
 from app.error_codes import NOT_FOUND, STATE_CONFLICT
 from app.services import Services
@@ -44,6 +46,15 @@ def resolve_job_id(services: Services, raw: str) -> int:
         with services.db.statement() as conn:
             return jobs.id_of_legacy(conn, raw) or NO_JOB
     return NO_JOB
+
+
+def known_operation(name: str) -> Operation:
+    """Return the catalogue's operation called ``name``; raise the 404 if there is none."""
+    operation = get_operation(name)
+    if operation is None:
+        raise ApiError(NOT_FOUND, f"No batch operation {name!r}; "
+                                  f"available: {', '.join(sorted(OPERATIONS))}.")
+    return operation
 
 
 def job_not_found(raw: str | int) -> ApiError:

@@ -69,3 +69,13 @@ def make_app(database_url, redis_url):
 def app(make_app):
     """The Flask application on the test servers, with queues of its own that nobody consumes."""
     return make_app()
+
+
+@pytest.fixture
+def tenant_client(app, make_tenant):
+    """A test client of ``app`` sending a fresh tenant's keys; its ``tenant_id`` is the tenant's."""
+    tenant_id, pair = make_tenant()
+    client = app.test_client()
+    client.environ_base.update({"HTTP_APIKEY": pair.api_key, "HTTP_SECRETKEY": pair.secret_key})
+    client.tenant_id = tenant_id
+    return client

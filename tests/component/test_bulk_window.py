@@ -1,5 +1,5 @@
-"""A bulk job's chunks go to their own queue, a window at a time; the sweeper and a stop see
-only the window, and what was never sent is still applied, or listed as unprocessed."""
+"""A bulk job's chunks go to their own queue, a window at a time, and a stop leaves what was
+never applied listed as unprocessed (the sweeper's part: tests/component/test_sweeper.py)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,9 @@ import pytest
 from app.domain import stopping
 from app.domain.unprocessed import unprocessed_entries
 from app.store import jobs
-from tests.support.databases import fresh_database
 from tests.support.factories import customers
 from tests.support.jobs import read_job, sent, submit_upload
-from workers import engine, sweeper
-
-
-@pytest.fixture
-def database_url(servers):
-    """A database of its own: a sweep takes every stalled job of the database."""
-    with fresh_database(servers.database_url) as url:
-        yield url
+from workers import engine
 
 
 @pytest.fixture
@@ -52,29 +44,6 @@ def test_a_bulk_job_sends_a_window_and_each_applied_chunk_sends_the_next(service
     assert (job.status, job.finished_count) == ("completed", 9)
     # The last chunks had no next to send: the queue holds 2, 3, 4 (sent by 0, 1, 2).
     assert [args[1] for _, args in bulk_messages(services)] == [2, 3, 4]
-
-
-def test_the_sweeper_sends_a_stalled_bulk_jobs_window_again(services, db_tenant):
-    job_id = submit_upload(services, db_tenant, customers(9, prefix="swb"))
-    engine.start_job(services, job_id)
-    with services.db.transaction() as conn:  # a worker lost its chunks, a minute ago
-        conn.execute("UPDATE batch_jobs SET created_at = now() - interval '2 minutes',"
-                     " started_at = now() - interval '2 minutes' WHERE id = %s", (job_id,))
-    report = sweeper.sweep(services)
-    assert report.chunks_sent == {job_id: [0, 1]}
-    assert [args for _, args in bulk_messages(services)] == [[job_id, 0], [job_id, 1]]
-    assert sent(services) == []  # nothing of it on the interactive queue
-
-
-def test_a_window_whose_messages_were_claimed_but_never_sent_is_topped_up(services, db_tenant):
-    job_id = submit_upload(services, db_tenant, customers(9, prefix="top"))
-    with services.db.transaction() as conn:  # started, its window marked sent, then lost
-        conn.execute("UPDATE batch_jobs SET status = 'running', created_at = now() - interval"
-                     " '2 minutes', started_at = now() - interval '2 minutes' WHERE id = %s",
-                     (job_id,))
-        conn.execute("UPDATE batch_chunks SET done_at = now() - interval '2 minutes'"
-                     " WHERE job_id = %s AND chunk_no < 2", (job_id,))
-    assert sweeper.sweep(services).chunks_sent == {job_id: [2, 3]}
 
 
 def test_a_stopped_bulk_job_lists_every_record_it_never_applied(services, db_tenant):

@@ -114,7 +114,8 @@ def test_a_chunk_applies_once_however_often_it_is_delivered(services, tenant_id,
     assert (again.applied, again.skipped_because, again.finished_count) == (False, "already applied", 2)
     assert db.execute("SELECT max(updated_at) FROM customers WHERE customer_id LIKE 'once-%'").fetchone() == stamp
     assert services.progress.counts(job_id) == (2, 0)
-    assert engine.start_job(services, job_id).chunks == [1]  # a redelivered start only re-sends the rest
+    # A redelivered start only sends the rest again.
+    assert engine.start_job(services, job_id).chunks == [1]
     engine.apply_chunk(services, job_id, 1)
     done = job_row(services, job_id)
     assert (done.status, done.finished_count, done.error_count) == ("completed", 3, 0)

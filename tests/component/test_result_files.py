@@ -18,13 +18,8 @@ NDJSON, CSV = "application/x-ndjson", "text/csv"
 
 
 @pytest.fixture
-def client(app, make_tenant):
-    tenant_id, pair = make_tenant()
-    test_client = app.test_client()
-    test_client.environ_base.update({"HTTP_APIKEY": pair.api_key,
-                                     "HTTP_SECRETKEY": pair.secret_key})
-    test_client.tenant_id = tenant_id
-    return test_client
+def client(tenant_client):
+    return tenant_client
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from app.store import callbacks, jobs
 from tests.support.databases import fresh_database
 from tests.support.factories import customers
-from tests.support.jobs import read_job, sent, submit_job
+from tests.support.jobs import read_job, sent, submit_job, submit_upload
 from workers import engine, sweeper
 
 
@@ -172,3 +172,33 @@ def test_a_webhook_whose_message_was_lost_is_sent_again_once_per_period(make_ser
     assert [json.loads(m)["headers"]["task"] for m in queued] == ["batch.deliver_callback"]
     assert sweeper.sweep(services).webhooks_resent == []  # one copy per period
     services.redis.delete(services.config.WEBHOOK_QUEUE)
+
+
+@pytest.fixture
+def bulk_services(make_services):
+    return make_services(CHUNK_SIZE="2", BULK_CHUNKS_IN_FLIGHT="2", STALLED_AFTER_SECONDS="60")
+
+
+def test_the_sweeper_sends_a_stalled_bulk_jobs_window_again(bulk_services, db_tenant):
+    job_id = submit_upload(bulk_services, db_tenant, customers(9, prefix="swb"))
+    engine.start_job(bulk_services, job_id)
+    with bulk_services.db.transaction() as conn:  # a worker lost its chunks, a minute ago
+        conn.execute("UPDATE batch_jobs SET created_at = now() - interval '2 minutes',"
+                     " started_at = now() - interval '2 minutes' WHERE id = %s", (job_id,))
+    report = sweeper.sweep(bulk_services)
+    assert report.chunks_sent == {job_id: [0, 1]}
+    bulk_queue = bulk_services.config.BULK_QUEUE
+    assert [args for _, args in sent(bulk_services, bulk_queue)] == [[job_id, 0], [job_id, 1]]
+    assert sent(bulk_services) == []  # nothing of it on the interactive queue
+
+
+def test_a_window_whose_messages_were_claimed_but_never_sent_is_topped_up(bulk_services,
+                                                                          db_tenant):
+    job_id = submit_upload(bulk_services, db_tenant, customers(9, prefix="top"))
+    with bulk_services.db.transaction() as conn:  # started, its window marked sent, then lost
+        conn.execute("UPDATE batch_jobs SET status = 'running', created_at = now() - interval"
+                     " '2 minutes', started_at = now() - interval '2 minutes' WHERE id = %s",
+                     (job_id,))
+        conn.execute("UPDATE batch_chunks SET done_at = now() - interval '2 minutes'"
+                     " WHERE job_id = %s AND chunk_no < 2", (job_id,))
+    assert sweeper.sweep(bulk_services).chunks_sent == {job_id: [2, 3]}

@@ -3,16 +3,13 @@ and neither another tenant's bulk job nor an interactive job waits for a bulk jo
 
 from __future__ import annotations
 
-import threading
-import time
-
 import orjson
-import psycopg
 
 from tests.support.bulk import ndjson
 from tests.support.client import ApiClient
 from tests.support.factories import customer, customers
 from tests.support.service import wait_until
+from tests.support.stops import stop_while_parked
 
 
 def upload(api, records: list[dict]) -> int:
@@ -40,29 +37,9 @@ def done_chunks(db, job_id: int) -> int:
 
 def test_a_bulk_job_stopped_mid_way_lists_exactly_the_records_it_never_applied(
         api, db, database_url):
-    # Two customers that chunks 2 and 3 (of ten) update: holding their rows parks both worker
-    # processes inside those chunks, with the job demonstrably running.
-    blockers = [customer("bulk-block-2"), customer("bulk-block-3")]
-    api.wait(api.submit(blockers))
-    records = customers(1000, prefix="bulk")
-    records[250], records[350] = blockers
-    with psycopg.connect(database_url) as holder:
-        holder.execute("SELECT 1 FROM customers WHERE tenant_id = %s AND customer_id LIKE"
-                       " 'bulk-block-%%' FOR UPDATE", (api.tenant_id,))
-        job_id = upload(api, records)
-        wait_until(lambda: db.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND wait_event_type = 'Lock' AND query LIKE '%%INSERT INTO customers%%'"
-        ).fetchone()[0] == 2, timeout=30, what="both workers to wait inside chunks 2 and 3")
-        answers = []
-        deleting = threading.Thread(
-            target=lambda: answers.append(api.request("DELETE", f"/batch/{job_id}")))
-        deleting.start()
-        time.sleep(0.5)
-        assert not answers, "DELETE must wait for the chunks being applied"
-        holder.commit()
-    deleting.join(30)
-    stopped = answers[0].json()
+    job_id, records, answer = stop_while_parked(api, db, database_url, "bulk",
+                                                 lambda records: upload(api, records))
+    stopped = answer.json()
     assert stopped["status"] == "stopped" and stopped["errorCount"] == 0
     applied = stopped["finishedCount"]
     assert len(stopped["response"]["successful"]) == applied  # 1,000 records: listed inline

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
-import psycopg
-
 from tests.support.brokers import on_both_brokers
 from tests.support.factories import customer, customers
-from tests.support.service import wait_until
+from tests.support.stops import stop_while_parked
 
 
 def applied_customers(db, tenant_id: int, prefix: str) -> int:
@@ -41,35 +36,11 @@ def test_stop_a_queued_job(api, db, paused_workers):
 
 @on_both_brokers
 def test_stop_a_running_job_applies_nothing_after_the_answer(api, db, database_url):
-    # Two customers that chunks 2 and 3 (of ten) will update: holding their row locks parks
-    # both worker processes inside those chunks, with the job demonstrably running.
-    blockers = [customer("run-block-2"), customer("run-block-3")]
-    api.wait(api.submit(blockers))
-    records = customers(1000, prefix="run")
-    records[250], records[350] = blockers
+    def running(job_id):
+        body = api.job(job_id)
+        assert (body["status"], body["finishedCount"]) == ("running", 200)
 
-    with psycopg.connect(database_url) as holder:
-        holder.execute("SELECT 1 FROM customers WHERE tenant_id = %s AND customer_id LIKE"
-                       " 'run-block-%%' FOR UPDATE", (api.tenant_id,))
-        job_id = api.submit(records)
-        wait_until(lambda: db.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND wait_event_type = 'Lock' AND query LIKE '%%INSERT INTO customers%%'"
-        ).fetchone()[0] == 2, timeout=30, what="both workers to wait inside chunks 2 and 3")
-        running = api.job(job_id)
-        assert running["status"] == "running"
-        assert running["finishedCount"] == 200
-
-        answers = []
-        deleting = threading.Thread(
-            target=lambda: answers.append(api.request("DELETE", f"/batch/{job_id}")))
-        deleting.start()
-        time.sleep(0.5)
-        assert not answers, "DELETE must wait for the chunks being applied"
-        holder.commit()  # the parked chunks commit, then the stop goes through
-
-    deleting.join(30)
-    answer = answers[0]
+    job_id, _, answer = stop_while_parked(api, db, database_url, "run", api.submit, running)
     assert answer.status_code == 200, answer.text
     stopped = answer.json()
     assert stopped["status"] == "stopped"

@@ -15,9 +15,9 @@ import re
 from flask import Blueprint, Response, request, url_for
 from werkzeug.routing import BaseConverter
 
-from app.catalogue import OPERATIONS, get_operation, title_of
+from app.catalogue import OPERATIONS, title_of
 from app.domain.status import status_body
-from app.error_codes import NOT_FOUND, UNSUPPORTED_TYPE
+from app.error_codes import UNSUPPORTED_TYPE
 from app.messaging import queue
 from app.observability import logs
 from app.services import Services, current_services
@@ -27,7 +27,7 @@ from app.web.batch_body import read_records
 from app.web.body import read_body
 from app.web.errors import ApiError
 from app.web.jsonio import json_response
-from app.web.lookup import JOB_ID, read_own_job, stop_own_job
+from app.web.lookup import JOB_ID, known_operation, read_own_job, stop_own_job
 from app.web.openapi import documented
 from app.web.submission import store_submission
 from app.web.uploads import UPLOAD_TYPES, submit_streamed, upload_format
@@ -95,10 +95,7 @@ def submit_job(operation: str) -> Response:
     """Store the records of a new job, then enqueue it; answer 200 with its id."""
     services = current_services()
     tenant = authenticate_request(services)
-    known = get_operation(operation)
-    if known is None:
-        raise ApiError(NOT_FOUND, f"No batch operation {operation!r}; "
-                                  f"available: {', '.join(sorted(OPERATIONS))}.")
+    known = known_operation(operation)
     fmt = upload_format()
     if fmt is not None:
         submission = submit_streamed(services, tenant, operation, fmt)

@@ -10,16 +10,14 @@ import logging
 from flask import Blueprint, Response, url_for
 
 from app.catalogue import OPERATIONS
-from app.error_codes import NOT_FOUND
 from app.messaging import queue
 from app.observability import logs
 from app.services import current_services
 from app.store import uploads as stored_uploads
 from app.web import uploads
 from app.web.auth import authenticate_request
-from app.web.errors import ApiError
 from app.web.jsonio import json_response
-from app.web.lookup import JOB_ID, find_job, resolve_job_id
+from app.web.lookup import JOB_ID, find_job, known_operation, resolve_job_id
 from app.web.openapi import documented
 from schemas.queries import CallbackQuerySchema
 from schemas.uploads import PartsSchema, StoredPartSchema, UploadClosedSchema, UploadOpenedSchema
@@ -54,9 +52,7 @@ def open_upload(operation: str) -> Response:
     """Open a multi-part upload: an open bulk job, with no records yet."""
     services = current_services()
     tenant = authenticate_request(services)
-    if operation not in OPERATIONS:
-        raise ApiError(NOT_FOUND, f"No batch operation {operation!r}; "
-                                  f"available: {', '.join(sorted(OPERATIONS))}.")
+    known_operation(operation)
     submission = uploads.open_upload(services, tenant, operation)
     logs.bind(jobId=submission.job_id)
     headers = {"Location": url_for("batch.show_job", job_id=submission.job_id)}
