@@ -8,7 +8,7 @@ jitter. POSTs carry an ``Idempotency-Key``, so sending one again never creates a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,10 +68,18 @@ class BatchClient:
         """Close the connections."""
         self.http.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send a request, retrying 429, 503 and lost connections; return the last answer."""
+    def request(self, method: str, path: str, *,
+                body: Callable[[], Iterable[bytes]] | None = None,
+                **kwargs: Any) -> httpx.Response:
+        """Send a request, retrying 429, 503 and lost connections; return the last answer.
+
+        ``body`` makes the request's body afresh for each attempt (a streamed one cannot be
+        sent twice).
+        """
         for attempt in range(self.retry.attempts):
             last = attempt == self.retry.attempts - 1
+            if body is not None:
+                kwargs["content"] = body()
             try:
                 response = self.http.request(method, path, **kwargs)
             except httpx.TransportError as error:
@@ -117,6 +125,38 @@ class BatchClient:
             if not page["nextCursor"]:
                 return
             params["cursor"] = page["nextCursor"]
+
+    def open_upload(self, operation: str, idempotency_key: str) -> int:
+        """Open a multi-part upload; return its job id."""
+        return self._json("POST", f"/batch/{operation}/uploads",
+                          headers={"Idempotency-Key": idempotency_key})["jobId"]
+
+    def put_part(self, job_id: int, number: int, body: Callable[[], Iterable[bytes]],
+                 content_type: str) -> dict:
+        """Store part ``number`` of an open upload, its bytes from ``body()``; return the
+        service's account of it (records, bytes, sha256)."""
+        return self._json("PUT", f"/batch/{job_id}/parts/{number}", body=body,
+                          headers={"Content-Type": content_type})
+
+    def parts(self, job_id: int) -> dict:
+        """Return the upload's status and the parts it holds."""
+        return self._json("GET", f"/batch/{job_id}/parts")
+
+    def close_upload(self, job_id: int) -> dict:
+        """Close an upload: its records are numbered and its job queued."""
+        return self._json("POST", f"/batch/{job_id}/close")
+
+    def entries(self, job_id: int, side: str) -> Iterator[dict]:
+        """Yield every entry of a job's ``side`` (failed, successful, unprocessed), in index
+        order, from one streamed NDJSON answer."""
+        with self.http.stream("GET", f"/batch/{job_id}/{side}",
+                              headers={"Accept": "application/x-ndjson"}) as response:
+            if response.status_code != 200:
+                response.read()
+                raise ApiError(response, error_message(response))
+            for line in response.iter_lines():
+                if line:
+                    yield orjson.loads(line)
 
     def outcomes(self, job_id: str, side: str) -> Iterator[dict]:
         """Yield all of the job's outcomes of ``side`` ("failed" or "successful")."""

@@ -1,5 +1,6 @@
-"""Importing a file: read it streaming, send requests of up to 1,000 records with bounded
-concurrency, follow the jobs to their end, and write every failed record to a file.
+"""Importing a file of moderate size: read it streaming, send requests of up to 1,000 records
+with bounded concurrency, follow the jobs to their end, and write every failed record to a
+file. A larger file goes as one bulk job instead (``batchq_cli.uploader``).
 
 Three kinds of work overlap: the calling thread reads and batches records; a small pool
 uploads batches (at most ``concurrency`` at once); a tracker thread polls the job listing,
@@ -102,6 +103,7 @@ class Importer:
     max_pending_jobs: int = 50
     poll_interval: float = 0.5
     progress: Progress = field(default_factory=Progress)
+    schema: Any = None  # the operation's record schema, which types CSV cells
 
     def __post_init__(self) -> None:
         self.run_id = uuid.uuid4().hex
@@ -156,7 +158,7 @@ class Importer:
                 items = []
 
             try:
-                for item in read_items(io.BufferedReader(counting), self.fmt):
+                for item in read_items(io.BufferedReader(counting), self.fmt, self.schema):
                     self.summary.records += 1
                     if item.error is not None:
                         self.failed.write(item, item.error)

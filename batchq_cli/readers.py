@@ -4,6 +4,9 @@ Nothing holds the whole file: NDJSON and CSV are read line by line, JSON is pars
 incrementally with ijson (a top-level array, or Gameball's ``{"body": [...]}``). A record
 that cannot be read (a line that is not JSON, a value that is not an object) comes out as
 an item with an ``error``, so it is reported with the others rather than stopping the run.
+A CSV row becomes a record as the service makes one of an uploaded row: typed by the
+operation's record schema (``schemas.csv_records``), so a file means the same either way.
+Records are counted as the service counts an upload's: blank lines and rows are none.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from typing import Any, BinaryIO
 
 import ijson
 import orjson
+from marshmallow import Schema
+
+from schemas.csv_records import CsvRecords, CsvRowError
 
 FORMATS = ("ndjson", "json", "csv")
 _SUFFIXES = {".ndjson": "ndjson", ".jsonl": "ndjson", ".json": "json", ".csv": "csv"}
@@ -74,14 +80,15 @@ def detect_format(path: Path) -> str:
     return "csv"
 
 
-def read_items(source: BinaryIO, fmt: str) -> Iterator[Item]:
-    """Yield the items of ``source`` read as ``fmt``."""
+def read_items(source: BinaryIO, fmt: str, schema: Schema | None = None) -> Iterator[Item]:
+    """Yield the items of ``source`` read as ``fmt``; CSV cells are typed by ``schema`` (the
+    operation's record schema; without one, every cell is text)."""
     if fmt == "ndjson":
         return _ndjson(source)
     if fmt == "json":
         return _json(source)
     if fmt == "csv":
-        return _csv(source)
+        return _csv(source, schema or Schema())
     raise ValueError(f"format must be one of {FORMATS}")
 
 
@@ -115,45 +122,22 @@ def _json(source: BinaryIO) -> Iterator[Item]:
         raise UnreadableFile(f"the JSON document breaks off: {error}") from None
 
 
-def _csv(source: BinaryIO) -> Iterator[Item]:
+def _csv(source: BinaryIO, schema: Schema) -> Iterator[Item]:
     text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text)
+    reader = csv.reader(text)
     try:
+        header = next(reader, None)
+        if header is None:
+            return
+        records = CsvRecords(schema, [name.strip() for name in header])
         for row in reader:
-            line = reader.line_num
-            if None in row:
-                yield Item(line, row.pop(None), "record: More cells than the header has columns.")
+            if not row:
                 continue
-            yield Item(line, csv_record(row))
+            try:
+                yield Item(reader.line_num, records.record(row))
+            except CsvRowError as error:
+                yield Item(reader.line_num, row, str(error))
     except UnicodeDecodeError as error:
         raise UnreadableFile(f"the CSV file is not UTF-8: {error}") from None
     finally:
         text.detach()
-
-
-def csv_record(row: dict[str, str | None]) -> dict[str, Any]:
-    """Turn a CSV row into a record: empty cells are left out, ``tags`` is split on ``;``,
-    ``guest`` is a boolean, and ``custom.<key>`` columns form ``custom`` (JSON values)."""
-    record: dict[str, Any] = {}
-    custom: dict[str, Any] = {}
-    for column, cell in row.items():
-        if cell is None or cell == "":
-            continue
-        if column.startswith("custom."):
-            custom[column[len("custom."):]] = _json_or_text(cell)
-        elif column == "tags":
-            record["tags"] = [tag.strip() for tag in cell.split(";") if tag.strip()]
-        elif column == "guest" and cell.strip().lower() in ("true", "false"):
-            record["guest"] = cell.strip().lower() == "true"
-        else:
-            record[column] = cell
-    if custom:
-        record["custom"] = custom
-    return record
-
-
-def _json_or_text(cell: str) -> Any:
-    try:
-        return orjson.loads(cell)
-    except orjson.JSONDecodeError:
-        return cell

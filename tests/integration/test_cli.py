@@ -64,7 +64,8 @@ def test_import_100000_lines(bulk_api, db, tmp_path):
                 continue
             file.write(orjson.dumps(record) + b"\n")
 
-    run = batchq(api, "import", "customers", str(path), "--json")
+    # As requests of 1,000 records (a file this size would otherwise go as one bulk job).
+    run = batchq(api, "import", "customers", str(path), "--json", "--multipart-above", "1G")
     assert run.returncode == 1, run.stderr
     summary = json.loads(run.stdout)
     assert summary["records"] == 100_000
