@@ -166,9 +166,9 @@ def test_the_web_losing_the_broker_still_accepts_and_the_sweeper_runs_the_job(cl
     assert stored_once(db, api.tenant_id, records) == (250, 0)
 
 
+# The broker plays no part: once, on the Redis cluster.
+@pytest.mark.parametrize("cluster", ["redis"], indirect=True)
 def test_the_web_losing_postgresql_answers_503_and_stores_nothing(cluster, api, db):
-    if cluster.broker != "redis":
-        pytest.skip("the broker plays no part: run once, on the Redis cluster")
     before = db.execute("SELECT count(*) FROM batch_jobs").fetchone()[0]
     web = cluster.host("web")
     cluster.network.cut(web, "db")
@@ -199,5 +199,8 @@ def test_a_worker_host_killed_outright_and_a_new_host_joins(cluster, api, db):
         joined = cluster.add_worker_host()
         completed_exactly_once(api, db, job_id, records)
     assert chunk(db, job_id, 1)[0] >= 2
-    states = cluster.wait_for_hosts(alive={joined}, lost={host}, timeout=RECOVERY)
-    assert sum(state == "alive" for state in states.values()) == 3
+    # The new host and the two that stayed alive, the killed one lost. Waited for as a whole:
+    # on a loaded machine one heartbeat may come late for a moment.
+    alive = {name for name in cluster.worker_hosts() if name != host}
+    states = cluster.wait_for_hosts(alive=alive, lost={host}, timeout=RECOVERY)
+    assert joined in alive and sum(state == "alive" for state in states.values()) == 3
