@@ -12,6 +12,7 @@ import psycopg
 
 from app.store import tenants
 from bench import data, report
+from bench.bulk import run_bulk_phase
 from bench.cpu import CpuMeter
 from bench.environment import machine_facts, private_environment, settle
 from bench.limit import WAYS, run_key, upsert_directly
@@ -40,17 +41,22 @@ def main(argv: list[str] | None = None) -> int:
     figures["bench_seconds"] = round(time.monotonic() - began, 1)
     figures["targets"] = report.judge(figures)
     runs = figures.pop("_runs")
+    bulk_runs = figures.pop("_bulk_runs")
     report.write_json(figures, settings.out / "bench.json")
     report.write_chart(runs, machine, settings.out / "throughput.png",
                        figures["memory"].get("worker_rss_series"))
+    if bulk_runs:
+        report.write_bulk_chart(bulk_runs, figures["bulk"], machine, settings.out / "bulk.png")
     print(report.table(figures))
-    print(f"\nwritten: {settings.out / 'bench.json'}, {settings.out / 'throughput.png'} "
+    print(f"\nwritten: {settings.out / 'bench.json'}, {settings.out / 'throughput.png'}"
+          f"{', ' + str(settings.out / 'bulk.png') if bulk_runs else ''} "
           f"({figures['bench_seconds']} s)")
     return 0
 
 
 def run_phases(settings: Settings, env, logs: Path) -> dict:
-    """Run the limit, the service, scale, memory and the naive peer; return the figures."""
+    """Run the limit, the service, scale, memory, the bulk phase and the naive peer; return
+    the figures."""
     rounds: list[dict[str, Run]] = [{} for _ in range(settings.rounds)]
     latency: dict[str, list[float]] = {}
     memory: dict = {}
@@ -66,6 +72,12 @@ def run_phases(settings: Settings, env, logs: Path) -> dict:
                 runs.update(_scale(settings, env, service, batches, number))
         if settings.memory_records:
             memory.update(_memory_growth(settings, env, service))
+        bulk, bulk_runs = {}, []
+        if settings.bulk_records:
+            with tempfile.TemporaryDirectory(prefix="bench-bulk-") as files:
+                bulk, bulk_runs = run_bulk_phase(env, service, settings.workers,
+                                                 settings.bulk_records,
+                                                 settings.bulk_upload_mib, Path(files))
     finally:
         service.stop_all()
     runs = median_runs(rounds)
@@ -83,7 +95,9 @@ def run_phases(settings: Settings, env, logs: Path) -> dict:
             "round_ratios": paired,
             "latency": {key: latency_summary(samples) for key, samples in latency.items()},
             "memory": memory,
-            "_runs": list(runs.values())}
+            "bulk": bulk,
+            "_runs": list(runs.values()),
+            "_bulk_runs": bulk_runs}
 
 
 def _limit(env, inserts: list[list[dict]], updates: list[list[dict]], number: int

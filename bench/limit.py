@@ -12,6 +12,7 @@ work and the least Python that feeds it.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 import orjson
 import psycopg
@@ -31,13 +32,15 @@ def run_key(way: str, kind: str) -> str:
     return f"limit_{kind}" if way == "copy" else f"limit_{way}_{kind}"
 
 
-def upsert_directly(conn: psycopg.Connection, tenant_id: int, batches: list[list[dict]],
+def upsert_directly(conn: psycopg.Connection, tenant_id: int, batches: Iterable[list[dict]],
                     name: str, way: str = "copy") -> Run:
-    """Upsert ``batches`` (one transaction each); return the run with its per-chunk timeline."""
+    """Upsert ``batches`` (one transaction each; a list, or made as they are needed); return
+    the run with its per-chunk timeline."""
     conn.execute(_STAGING)
     conn.commit()
     started = time.time()
     timeline = []
+    records = 0
     for batch in batches:
         if way == "copy":
             with conn.cursor() as cur:
@@ -50,6 +53,6 @@ def upsert_directly(conn: psycopg.Connection, tenant_id: int, batches: list[list
             conn.execute(UPSERT_ARRAY, (tenant_id, orjson.dumps(batch).decode()))
         conn.commit()
         timeline.append((time.time(), len(batch)))
+        records += len(batch)
     seconds = time.time() - started
-    return Run(name=name, records=sum(len(b) for b in batches), seconds=seconds,
-               started=started, timeline=timeline)
+    return Run(name=name, records=records, seconds=seconds, started=started, timeline=timeline)

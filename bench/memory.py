@@ -55,6 +55,41 @@ class MemorySampler:
             self._stop.wait(self._interval)
 
 
+class PeakSampler(MemorySampler):
+    """Sample the RSS of each of the processes ``pids()`` names, from idle (the first sample,
+    taken on entering) to their peak: how much any one of them grew."""
+
+    def __init__(self, pids: Callable[[], list[int]], interval: float = 0.2) -> None:
+        super().__init__(lambda: {}, interval)
+        self._pids = pids
+        self.idle: dict[int, int] = {}
+        self.peak: dict[int, int] = {}
+
+    def __enter__(self) -> PeakSampler:
+        self.sample()
+        return super().__enter__()
+
+    def sample(self) -> None:
+        for pid in self._pids():
+            try:
+                size = psutil.Process(pid).memory_info().rss
+            except psutil.Error:
+                continue
+            self.idle.setdefault(pid, size)
+            self.peak[pid] = max(self.peak.get(pid, 0), size)
+
+    def growth_mib(self) -> float | None:
+        """The most any one process grew above its idle RSS, in MiB."""
+        growth = [self.peak[pid] - self.idle[pid] for pid in self.peak]
+        return mib(max(growth)) if growth else None
+
+    def idle_mib(self) -> float | None:
+        return mib(max(self.idle.values())) if self.idle else None
+
+    def peak_mib(self) -> float | None:
+        return mib(max(self.peak.values())) if self.peak else None
+
+
 def worker_children_rss(worker_pid: int) -> list[int]:
     """Return the RSS of a Celery worker's pool processes (its children), in bytes."""
     sizes = tree_rss(worker_pid)

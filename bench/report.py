@@ -25,6 +25,19 @@ TARGETS = (
      lambda f: f["ratios"]["two_workers_vs_one"] >= 1.5),
     ("worker_rss_flat", "worker RSS within 20 MB over the memory phase",
      lambda f: abs(f["memory"]["worker_rss_growth_mib"]) <= 20),
+    ("bulk_inserts_vs_limit", "one upload, inserts, end to end >= 0.8x COPY + upsert",
+     lambda f: f["bulk"]["inserts"]["vs_limit"] >= 0.8),
+    ("bulk_updates_vs_limit", "one upload, updates, end to end >= 0.8x COPY + upsert",
+     lambda f: f["bulk"]["updates"]["vs_limit"] >= 0.8),
+    ("bulk_neighbour_p99", "1,000-record jobs of another tenant during the bulk job: p99 < 3 s",
+     lambda f: f["bulk"]["probe"]["p99_ms"] < 3000),
+    ("bulk_web_rss_flat", "web RSS within 20 MiB of idle during the large upload",
+     lambda f: f["bulk"]["large_upload"]["web_rss_growth_mib"] <= 20),
+    ("bulk_worker_rss_flat", "worker RSS within 20 MiB of idle over the bulk job",
+     lambda f: max(f["bulk"][kind]["worker_rss_growth_mib"] for kind in ("inserts", "updates"))
+     <= 20),
+    ("bulk_download_rss_flat", "web RSS within 20 MiB of idle streaming a million results",
+     lambda f: f["bulk"]["download"]["web_rss_growth_mib"] <= 20),
 )
 
 
@@ -139,12 +152,48 @@ def table(figures: dict) -> str:
               f"| peak RSS, one worker process | {memory.get('worker_peak_rss_mib')} |",
               f"| worker RSS growth over {memory.get('growth_records', 0):,} records "
               f"| {memory.get('worker_rss_growth_mib')} |"]
+    lines += bulk_table(figures.get("bulk") or {})
     lines += ["", "| target | met |", "| --- | --- |"]
     for verdict in figures["targets"].values():
         met = {True: "yes", False: "**no**", None: "not measured"}[verdict["met"]]
         note = f" ({verdict['note']})" if verdict.get("note") else ""
         lines.append(f"| {verdict['target']} | {met}{note} |")
     return "\n".join(lines)
+
+
+def bulk_table(bulk: dict) -> list[str]:
+    """Return the bulk phase's rows (none if it did not run)."""
+    if not bulk:
+        return []
+    limit = list(bulk["limit"].values())
+    lines = ["", f"| bulk phase: one upload of {bulk['records']:,} customers "
+                 f"({bulk['file_mib']} MiB) | seconds | records/s | upload MB/s | "
+                 "worker RSS growth MiB | ratio |",
+             "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for run, kind in zip(limit, ("inserts", "updates")):
+        lines.append(f"| limit: COPY + upsert, {kind} | {run['seconds']:.1f} | "
+                     f"{run['per_second']:,.0f} |  |  |  |")
+    for kind in ("inserts", "updates"):
+        run = bulk[kind]
+        lines.append(f"| service, first byte to last record, {kind} | {run['seconds']:.1f} | "
+                     f"{run['per_second']:,.0f} | {run['upload_mb_per_s']} | "
+                     f"{run['worker_rss_growth_mib']} | {run['vs_limit']}x the limit |")
+    probe, download = bulk["probe"], bulk["download"]
+    lines += ["", "| bulk phase, besides | figure |", "| --- | ---: |",
+              f"| the same file by psql's \\copy into a plain table, MB/s | "
+              f"{bulk.get('psql_copy_mb_per_s')} |",
+              f"| 1,000-record jobs of another tenant during the upload and the job: "
+              f"samples, p50 / p99 / max ms | {probe['count']}, {probe['p50_ms']} / "
+              f"{probe['p99_ms']} / {probe['max_ms']} |",
+              f"| the {download['entries']:,}-entry results file as NDJSON: entries/s (MB/s) "
+              f"| {download['entries_per_s']:,} ({download['mb_per_s']}) |",
+              f"| web RSS growth while streaming it, MiB | {download['web_rss_growth_mib']} |"]
+    large = bulk.get("large_upload")
+    if large:
+        lines += [f"| a {large['mib']:,} MiB upload: MB/s | {large['mb_per_s']} |",
+                  f"| web RSS during it: idle, peak, growth MiB | {large['web_idle_mib']}, "
+                  f"{large['web_peak_mib']}, {large['web_rss_growth_mib']} |"]
+    return lines
 
 
 def write_json(figures: dict, path: Path) -> None:
@@ -155,10 +204,7 @@ def write_json(figures: dict, path: Path) -> None:
 def write_chart(runs: list[Run], machine: dict, path: Path,
                 rss_series: list[dict] | None = None) -> None:
     """Plot records/s over time, one line per phase (and a worker's RSS), and save it as PNG."""
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
+    pyplot = _pyplot()
     # About twenty bins over the longest phase, a quarter second at least: a phase of a few
     # seconds then puts a dozen 1,000-record chunks in a bin, where a tenth of a second held
     # a few and drew each one as a step of 10,000/s.
@@ -175,19 +221,53 @@ def write_chart(runs: list[Run], machine: dict, path: Path,
         rss_axis.grid(alpha=0.3)
     else:
         figure, axis = pyplot.subplots(figsize=(10, 5.5), dpi=110)
+    _plot_runs(axis, runs, bin_seconds)
+    axis.set_xlabel("seconds since the phase's first write or POST (in its median round)")
+    axis.set_title(f"batchq throughput: {machine.get('cores')} cores, PostgreSQL "
+                   f"{machine.get('postgresql')}, {machine.get('date', '')[:10]}")
+    _save(figure, axis, path)
+
+
+def write_bulk_chart(runs: list[Run], bulk: dict, machine: dict, path: Path) -> None:
+    """Plot the bulk phase: records/s over time of the one upload beside the limit's."""
+    pyplot = _pyplot()
+    longest = max((run.seconds for run in runs), default=1.0)
+    figure, axis = pyplot.subplots(figsize=(10, 5.5), dpi=110)
+    _plot_runs(axis, runs, min(2.0, max(0.25, round(longest / 40, 2))))
+    for kind, style in (("inserts", ":"), ("updates", "--")):
+        if kind in bulk:
+            axis.axvline(bulk[kind]["upload_seconds"], color="grey", linestyle=style,
+                         linewidth=1, label=f"the {kind} upload stored (its POST answered)")
+    axis.set_xlabel("seconds since the phase's first write, or the upload's first byte")
+    axis.set_title(f"batchq bulk: one upload of {bulk['records']:,} customers, "
+                   f"{machine.get('cores')} cores, {machine.get('date', '')[:10]}")
+    _save(figure, axis, path)
+
+
+def _plot_runs(axis, runs: list[Run], bin_seconds: float) -> None:
+    """Draw each run's records per second, in bins of ``bin_seconds``."""
     for run in runs:
         series = run.series(bin_seconds)
         if series:
             axis.plot([t for t, _ in series], [r for _, r in series], drawstyle="steps-mid",
                       marker="." if len(series) < 5 else None,
                       label=f"{run.name} ({run.per_second:,.0f}/s overall)", linewidth=1.6)
-    axis.set_xlabel("seconds since the phase's first write or POST (in its median round)")
     axis.set_ylabel(f"customers applied per second ({bin_seconds:g} s bins)")
     axis.set_ylim(bottom=0)
-    axis.set_title(f"batchq throughput: {machine.get('cores')} cores, PostgreSQL "
-                   f"{machine.get('postgresql')}, {machine.get('date', '')[:10]}")
+
+
+def _save(figure, axis, path: Path) -> None:
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8, loc="best")
     figure.tight_layout()
     figure.savefig(path)
-    pyplot.close(figure)
+    _pyplot().close(figure)
+
+
+def _pyplot():
+    """Return matplotlib's pyplot, drawing to files (imported only when a chart is drawn:
+    matplotlib is the bench's own extra)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+    return pyplot

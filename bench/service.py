@@ -177,13 +177,13 @@ def drive(client: ApiClient, batches: list[list[dict]], *, clients: int, name: s
             thread.join()
         if not all(load.job_ids):
             raise RuntimeError("a client failed; see its traceback above")
-        finished = _wait_completed(database_url, load.job_ids)
+        finished = wait_completed(database_url, load.job_ids)
         load.get_running_ms, sampling_cpu = sampler.finish()
         load.post_probe_ms, probing_cpu = prober.finish()
         load.observers_cpu_seconds = sampling_cpu + probing_cpu
     records = sum(len(batch) for batch in batches)
     run = Run(name=name, records=records, seconds=finished["last_finished"] - started,
-              started=started, timeline=_timeline(database_url, load.job_ids),
+              started=started, timeline=timeline(database_url, load.job_ids),
               extra={"jobs": len(bodies), "clients": clients, "failed_records": finished["errors"]})
     return run, load
 
@@ -312,7 +312,7 @@ def _probe_posts(keys: Keys, name: str, *, ready, stop, jobs) -> list[float]:
     return samples
 
 
-def _wait_completed(database_url: str, job_ids: list[str], timeout: float = 1800) -> dict:
+def wait_completed(database_url: str, job_ids: list[int], timeout: float = 1800) -> dict:
     """Wait until every job ended; return the last finish time and the failed records."""
     query = ("SELECT count(*) FILTER (WHERE status IN ('completed', 'failed', 'stopped')),"
              " count(*) FILTER (WHERE status <> 'completed'), extract(epoch FROM max(finished_at)),"
@@ -328,7 +328,8 @@ def _wait_completed(database_url: str, job_ids: list[str], timeout: float = 1800
     return {"last_finished": float(last), "errors": int(errors)}
 
 
-def _timeline(database_url: str, job_ids: list[str]) -> list[tuple[float, int]]:
+def timeline(database_url: str, job_ids: list[int]) -> list[tuple[float, int]]:
+    """Return (epoch, records) of every chunk of the jobs, in the order they were applied."""
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("SELECT extract(epoch FROM done_at), record_count FROM batch_chunks"
                             " WHERE job_id = ANY(%s) AND done_at IS NOT NULL ORDER BY done_at",

@@ -23,6 +23,8 @@ class Settings:
     memory_records: int   # records through one worker process for RSS growth (0: skip)
     get_requests: int     # GETs of a completed job
     rounds: int           # rounds of the limit and service phases, and of the scale phases
+    bulk_records: int     # customers of the bulk phase's one upload (0: skip the phase)
+    bulk_upload_mib: int  # the large upload of the bulk phase, for the web's memory (0: skip)
     out: Path
 
 
@@ -41,6 +43,10 @@ _OPTIONS = (
     ("rounds", "BENCH_ROUNDS", 3,
      ("rounds of the limit and service phases, alternated, and of the scale phases; each "
       "phase is reported by its median round")),
+    ("bulk-records", "BENCH_BULK_RECORDS", 1_000_000,
+     "customers in the bulk phase's one NDJSON upload, inserted then updated (0 skips it)"),
+    ("bulk-upload-mib", "BENCH_BULK_UPLOAD_MIB", 1024,
+     "MiB of the bulk phase's large upload, for the web's memory (0 skips it)"),
 )
 
 

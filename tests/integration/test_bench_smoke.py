@@ -16,7 +16,8 @@ pytestmark = pytest.mark.bench
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--records", "2000", "--batch", "500", "--clients", "2", "--scale-records", "1000",
-        "--naive-records", "20", "--memory-records", "1000", "--get-requests", "5", "--rounds", "2"]
+        "--naive-records", "20", "--memory-records", "1000", "--get-requests", "5", "--rounds", "2",
+        "--bulk-records", "3000", "--bulk-upload-mib", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +71,29 @@ def test_figures_hold_ratios_latencies_memory_machine_and_verdicts(bench_run):
     assert memory["web_peak_rss_mib"] > 0 and memory["worker_peak_rss_mib"] > 0
     assert len(memory["worker_rss_series"]) == 10
     assert {"cores", "ram_gib", "postgresql", "redis", "python"} <= set(figures["machine"])
-    assert len(figures["targets"]) == 7
+    assert len(figures["targets"]) == 13
     assert all(v["met"] in (True, False, None) for v in figures["targets"].values())
+
+
+def test_the_bulk_phase_moved_its_upload_and_measured_beside_it(bench_run):
+    out, _, _ = bench_run
+    bulk = orjson.loads((out / "bench.json").read_bytes())["bulk"]
+    assert [run["records"] for run in bulk["limit"].values()] == [3000, 3000]
+    for kind in ("inserts", "updates"):
+        assert bulk[kind]["records"] == 3000 and bulk[kind]["vs_limit"] > 0
+        assert bulk[kind]["upload_mb_per_s"] > 0 and bulk[kind]["worker_rss_growth_mib"] >= 0
+        assert {"web", "worker", "postgres"} <= set(bulk[kind]["cpu_ms_per_1000"])
+    assert bulk["probe"]["count"] >= 1 and bulk["probe"]["p50_ms"] > 0
+    assert bulk["download"]["entries"] == 3000
+    assert bulk["large_upload"]["mib"] >= 2 and bulk["large_upload"]["web_peak_mib"] > 0
+    assert bulk["psql_copy_mb_per_s"] > 0
+    assert (out / "bulk.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_chart_and_table_are_written(bench_run):
     out, stdout, _ = bench_run
     assert (out / "throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| service, first byte to last record, updates |" in stdout
     assert "| service end to end, inserts |" in stdout
     assert "x the faster limit (by round: " in stdout
     assert "| limit: JSON array upsert, updates |" in stdout
