@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import psycopg
 
+from app.domain import webhooks
 from app.services import Services
 from app.store import heartbeats, idempotency, jobs, uploads
 
@@ -49,11 +50,19 @@ def purge_expired_keys(services: Services) -> int:
 def discard_expired_uploads(services: Services) -> int:
     """Discard every upload left open past BULK_UPLOAD_EXPIRY_HOURS; return how many."""
     hours = services.config.BULK_UPLOAD_EXPIRY_HOURS
-    discarded = _in_batches(services,
-                            lambda conn: len(uploads.discard_expired(conn, hours, BATCH)))
-    if discarded:
-        log.info("retention: discarded %d uploads left open over %d hours", discarded, hours)
-    return discarded
+    ids: list[int] = []
+
+    def discard_batch(conn: psycopg.Connection) -> int:
+        found = uploads.discard_expired(conn, hours, BATCH)
+        ids.extend(found)
+        return len(found)
+
+    _in_batches(services, discard_batch)
+    for job_id in ids:  # committed: each ends as a stopped job, webhook included
+        webhooks.notify_job_ended(services, job_id)
+    if ids:
+        log.info("retention: discarded %d uploads left open over %d hours", len(ids), hours)
+    return len(ids)
 
 
 def purge_forgotten_hosts(services: Services) -> int:

@@ -6,8 +6,9 @@ so does the completion webhook, whoever stopped the job. Everything the stop nee
 is read in its one transaction, after the lock: no chunk can change under it there.
 
 An open upload (``app.store.uploads``) has nothing to stop: it is discarded, its parts
-deleted and the job kept as stopped, with no records. A part streaming in holds the job's
-row, and the discard does not wait for it (``UploadBusy``): the client is told at once.
+deleted and the job kept as stopped, with no records (its webhook says so, as a stopped
+job's). A part streaming in holds the job's row, and the discard does not wait for it
+(``UploadBusy``): the client is told at once.
 """
 
 from __future__ import annotations
@@ -40,21 +41,22 @@ def stop_job(services: Services, job_id: int, *, tenant_id: int | None, by: str,
     """
     with services.db.transaction() as conn:
         discarded = _discard_if_open(conn, job_id, tenant_id)
-        if discarded is not None:
-            log.info("upload %s discarded by %s", job_id, by)
-            return jobs.StopResult(discarded)
-        result = jobs.stop_job(conn, tenant_id, job_id, chunks_up_to=chunks_up_to)
+        if discarded is None:
+            result = jobs.stop_job(conn, tenant_id, job_id, chunks_up_to=chunks_up_to)
+        else:
+            result = jobs.StopResult(discarded)
         if result.job is None or result.refused:
             return result
         in_flight = jobs.in_flight_chunks(conn, job_id)
         # Asked here, not in a transaction of its own: the stop's lock makes it final.
         pending = callbacks.callback_pending(conn, job_id)
-    queue.revoke_job(services.celery, job_id, in_flight)
-    try:
-        services.progress.forget(job_id)
-    except redis.RedisError as error:
-        log.warning("live counters of stopped job %s not dropped: %s", job_id, error)
-    log.info("job %s stopped by %s", job_id, by)
+    if discarded is None:
+        queue.revoke_job(services.celery, job_id, in_flight)
+        try:
+            services.progress.forget(job_id)
+        except redis.RedisError as error:
+            log.warning("live counters of stopped job %s not dropped: %s", job_id, error)
+    log.info("job %s %s by %s", job_id, "discarded" if discarded else "stopped", by)
     webhooks.notify_job_ended(services, job_id, pending=pending)
     return result
 

@@ -10,6 +10,7 @@ import pytest
 from app.store import uploads
 from tests.support.bulk import PREFIX, ndjson
 from tests.support.factories import customers
+from tests.support.jobs import sent
 from workers import retention
 
 
@@ -130,3 +131,14 @@ def test_an_upload_left_open_too_long_is_discarded(make_services, client, db):
         "stopped",)
     assert db.execute("SELECT count(*) FROM batch_parts WHERE job_id = %s",
                       (job_id,)).fetchone()[0] == 0
+
+
+def test_a_discarded_upload_sends_its_webhook_as_a_stopped_job(app, client):
+    services = app.extensions["batchq"]
+    answer = client.post(f"{PREFIX}/batch/customers/uploads",
+                         query_string={"callbackUrl": "https://example.com/hook"})
+    job_id = answer.get_json()["jobId"]
+    assert sent(services, services.config.WEBHOOK_QUEUE) == []
+    assert client.delete(f"{PREFIX}/batch/{job_id}").get_json()["status"] == "stopped"
+    assert sent(services, services.config.WEBHOOK_QUEUE) == [("batch.deliver_callback",
+                                                              [job_id])]
