@@ -55,8 +55,9 @@ class BoardRow:
 
     @property
     def percent(self) -> int:
-        """How much of the job is settled, 0 to 100 (100 only once every record is)."""
-        return self.settled * 100 // self.total
+        """How much of the job is settled, 0 to 100 (100 only once every record is; 0 for an
+        upload whose records are not numbered yet)."""
+        return self.settled * 100 // self.total if self.total else 0
 
     @property
     def stoppable(self) -> bool:

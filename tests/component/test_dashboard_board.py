@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from app.store import uploads
 from app.store.overview import board_rows
 from app.web.board import ago, brief
 from tests.support.factories import customer, customers
@@ -37,3 +38,11 @@ def test_durations_are_said_briefly(seconds, said):
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert ago(now - timedelta(seconds=seconds), now) == said
     assert ago(None, now) == ""
+
+
+def test_an_open_upload_is_listed_with_nothing_settled(make_services, db_tenant):
+    services = make_services()
+    with services.db.transaction() as conn:
+        job_id = uploads.open_job(conn, db_tenant, "customers")
+        rows = {job.id: job for job in board_rows(conn)}
+    assert (rows[job_id].status, rows[job_id].total, rows[job_id].percent) == ("open", 0, 0)
