@@ -30,7 +30,6 @@ from app.store import jobs
 # Statuses in which a bulk job counts against its tenant's BULK_MAX_ACTIVE_JOBS.
 ACTIVE = (jobs.OPEN, *jobs.UNFINISHED)
 PART_NUMBERS = range(1, 10_001)
-FORMATS = ("ndjson", "csv")
 # Advisory lock namespaces: the first key of the two-key form (the second is a hash).
 _PART_LOCK, _TENANT_LOCK = 25_001, 25_002
 

@@ -173,7 +173,6 @@ class _CsvRows:
     """
 
     def __init__(self, lines: Iterator[bytes | _TooLong]) -> None:
-        self._lines = lines
         self._reader = csv.reader(_decoded(lines))
 
     def __iter__(self) -> Iterator[list[str] | str]:

@@ -91,7 +91,7 @@ def store_part(services: Services, tenant: tenants.Tenant, job_id: int, raw_id: 
     """Store (or replace) part ``part_no`` of the tenant's open upload from the body."""
     config = services.config
     with services.db.transaction() as conn:
-        _open_job(conn, tenant.id, job_id, raw_id, exclusive=False)
+        _open_job(conn, tenant.id, job_id, raw_id)
         if part_no not in uploads.PART_NUMBERS:
             raise ApiError(INVALID_VALUE, f"A part number is {uploads.PART_NUMBERS.start} to "
                                           f"{uploads.PART_NUMBERS.stop - 1}.")
@@ -167,10 +167,10 @@ def _refuse_past_cap(conn: psycopg.Connection, tenant_id: int, limit: int, *, ow
                        headers={"Retry-After": str(CAP_RETRY_AFTER_SECONDS)})
 
 
-def _open_job(conn: psycopg.Connection, tenant_id: int, job_id: int, raw_id: str, *,
-              exclusive: bool) -> jobs.Job:
-    """Lock the tenant's job; 404 if none, 409 unless it is an open upload."""
-    job = _lock(conn, tenant_id, job_id, raw_id, exclusive=exclusive)
+def _open_job(conn: psycopg.Connection, tenant_id: int, job_id: int, raw_id: str) -> jobs.Job:
+    """Lock the tenant's job to store a part in it (``FOR SHARE``); 404 if none, 409 unless
+    it is an open upload."""
+    job = _lock(conn, tenant_id, job_id, raw_id, exclusive=False)
     if job.status != jobs.OPEN:
         raise ApiError(STATE_CONFLICT, f"Job {raw_id} is {job.status}, not an open upload: no part "
                                       "can be stored.")
