@@ -220,12 +220,12 @@ def test_postgres_away_answers_503_and_the_running_job_completes_after(stack, ap
     with parked_chunk(stack, api, fault_db, index=250) as (job_id, records, _):
         stack.servers.postgres.stop()
         try:
-            started = time.monotonic()
-            refused = api.request("POST", "/batch/customers", json={"body": customers(10)})
+            # Bounded by the pool timeout, not hung: a hang fails on the client's own timeout.
+            refused = api.request("POST", "/batch/customers", json={"body": customers(10)},
+                                  timeout=30)
             assert refused.status_code == 503
             assert refused.headers["Content-Type"] == "application/json"
             assert refused.json()["code"] == 5003 and "Retry-After" in refused.headers
-            assert time.monotonic() - started < 30  # bounded by the pool timeout, not hung
         finally:
             stack.servers.postgres.start()
     wait_until_serving_again(stack)
