@@ -41,6 +41,7 @@ from app.messaging import queue
 from app.observability import metrics
 from app.services import Services
 from app.store import callbacks, jobs, uploads
+from app.store.statements import rendered
 from schemas.fields import storable_json, text_known_storable
 from schemas.messages import error_line, flatten_errors
 from workers.operations import APPLY, ApplyChunk, ChunkContext, Outcome, ValidRecord
@@ -194,8 +195,11 @@ def _complete(conn: psycopg.Connection, job_id: int) -> bool | None:
     """Complete the job if all its chunks are applied: whether a webhook waits, else None."""
     # Whether a webhook waits is asked by the completing statement itself: one round trip
     # per job, where a transaction of the two statements took four.
-    return jobs.finish_if_done(conn, job_id,
-                               returning=callbacks.pending_condition(sql.SQL("j.id")))
+    return jobs.finish_if_done(conn, job_id, returning=_WEBHOOK_PENDING)
+
+
+# What the completing statement returns: whether job ``j`` has a webhook to send.
+_WEBHOOK_PENDING = rendered(callbacks.pending_condition(sql.SQL("j.id")))
 
 
 def _after_completion(services: Services, job_id: int, pending_webhook: bool | None, *,

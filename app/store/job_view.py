@@ -20,6 +20,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from app.store import jobs, tenants
+from app.store.statements import rendered
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class JobView:
     sums: tuple[int, int] | None = None  # a large running job's (finished, errors), if asked
 
 
-_SQL = sql.SQL("""
+_SQL = rendered(sql.SQL("""
 SELECT {key_pair}, {job}, {chunk}, s.finished AS sums_finished, s.errors AS sums_errors
 FROM {key_pair_tables}
 LEFT JOIN batch_jobs j ON j.id = %s AND j.tenant_id = k.tenant_id
@@ -44,7 +45,7 @@ ORDER BY c.chunk_no
 """).format(key_pair=tenants.KEY_PAIR_COLUMNS, key_pair_tables=tenants.KEY_PAIR_TABLES,
             active_key_pair=tenants.ACTIVE_KEY_PAIR, sums=jobs.CHUNK_SUMS,
             job=jobs.select_list(jobs.JOB_FIELDS, "j", alias_prefix="job_"),
-            chunk=jobs.select_list(jobs.DONE_CHUNK_FIELDS, "c", alias_prefix="chunk_"))
+            chunk=jobs.select_list(jobs.DONE_CHUNK_FIELDS, "c", alias_prefix="chunk_")))
 
 
 def read_job_view(conn: psycopg.Connection, api_key: str, secret_key: str, job_id: int, *,

@@ -28,6 +28,7 @@ sweeper and a stop look at is the chunks sent and not applied (``in_flight_chunk
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
@@ -39,6 +40,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import class_row, kwargs_row
 from psycopg.types.numeric import Int4
+
+from app.store.statements import rendered
 
 UNFINISHED = ("queued", "running")
 # A multi-part upload not closed yet: nothing runs it, and its records have no index yet.
@@ -191,27 +194,37 @@ def id_of_legacy(conn: psycopg.Connection, legacy_id: str) -> int | None:
 def get_job(conn: psycopg.Connection, job_id: int, *, tenant_id: int | None = None,
             lock: Lock | None = None) -> Job | None:
     """Return the job, scoped to ``tenant_id`` when given, locked ``FOR`` ``lock`` if given."""
-    conditions = [sql.SQL("id = %s")]
-    params: list[Any] = [job_id]
-    if tenant_id is not None:
-        conditions.append(sql.SQL("tenant_id = %s"))
-        params.append(tenant_id)
-    query = sql.SQL("SELECT {} FROM batch_jobs WHERE {} {}").format(
-        _JOB_COLUMNS, sql.SQL(" AND ").join(conditions), sql.SQL(lock or ""))
+    params = (job_id,) if tenant_id is None else (job_id, tenant_id)
     with conn.cursor(row_factory=class_row(Job)) as cursor:
-        return cursor.execute(query, params).fetchone()
+        return cursor.execute(_get_job_statement(tenant_id is not None, lock or ""),
+                              params).fetchone()
+
+
+@functools.cache
+def _get_job_statement(scoped: bool, lock: str) -> sql.SQL:
+    """Return get_job's statement for a tenant's job or any, with the lock asked (or none)."""
+    conditions = [sql.SQL("id = %s")] + ([sql.SQL("tenant_id = %s")] if scoped else [])
+    return rendered(sql.SQL("SELECT {} FROM batch_jobs WHERE {} {}").format(
+        _JOB_COLUMNS, sql.SQL(" AND ").join(conditions), sql.SQL(lock)))  # type: ignore[arg-type]
 
 
 def done_chunks(conn: psycopg.Connection, job_id: int, *, with_outcomes: bool = True
                 ) -> list[DoneChunk]:
     """Return the job's committed chunks in order (without their outcomes, if told)."""
-    figures = select_list(DONE_CHUNK_FIELDS[:3])
-    outcomes = (select_list(_OUTCOME_FIELDS) if with_outcomes
-                else sql.SQL("NULL AS successful, NULL AS failed"))
-    query = sql.SQL("SELECT {}, {} FROM batch_chunks WHERE job_id = %s AND done_at IS NOT NULL"
-                    " ORDER BY chunk_no").format(figures, outcomes)
     with conn.cursor(row_factory=kwargs_row(done_chunk), binary=True) as cursor:
-        return cursor.execute(query, (job_id,)).fetchall()
+        return cursor.execute(_DONE_CHUNKS[with_outcomes], (job_id,)).fetchall()
+
+
+# done_chunks' statement, with the outcomes or without them.
+_DONE_CHUNKS = {
+    with_outcomes: rendered(sql.SQL(
+        "SELECT {}, {} FROM batch_chunks WHERE job_id = %s AND done_at IS NOT NULL"
+        " ORDER BY chunk_no").format(
+            select_list(DONE_CHUNK_FIELDS[:3]),
+            select_list(_OUTCOME_FIELDS) if with_outcomes
+            else sql.SQL("NULL AS successful, NULL AS failed")))
+    for with_outcomes in (True, False)
+}
 
 
 def mark_running(conn: psycopg.Connection, job_id: int) -> Job | None:
@@ -219,15 +232,18 @@ def mark_running(conn: psycopg.Connection, job_id: int) -> Job | None:
 
     Its transaction commits without waiting for the flush (``COMMIT_WITHOUT_FLUSH``).
     """
-    query = sql.SQL("UPDATE batch_jobs SET status = 'running', started_at = now()"
-                    " WHERE id = %s AND status = 'queued' AND {} RETURNING {}").format(
-        COMMIT_WITHOUT_FLUSH, _JOB_COLUMNS)
     with conn.cursor(row_factory=class_row(Job)) as cursor:
-        job = cursor.execute(query, (job_id,)).fetchone()
+        job = cursor.execute(_MARK_RUNNING, (job_id,)).fetchone()
     if job is not None:
         return job
     # Not queued (a redelivered start, a stopped job): locked as the update would have.
     return get_job(conn, job_id, lock="FOR UPDATE")
+
+
+_MARK_RUNNING = rendered(sql.SQL(
+    "UPDATE batch_jobs SET status = 'running', started_at = now()"
+    " WHERE id = %s AND status = 'queued' AND {} RETURNING {}").format(
+        COMMIT_WITHOUT_FLUSH, _JOB_COLUMNS))
 
 
 def split_into_chunks(conn: psycopg.Connection, job_id: int, total: int, chunk_size: int
@@ -343,7 +359,7 @@ CHUNK_SUMS = sql.SQL("(SELECT coalesce(sum(c.finished_count), 0)::int AS finishe
 
 
 def finish_if_done(conn: psycopg.Connection, job_id: int, *,
-                   returning: sql.Composable = sql.SQL("true")) -> Any:
+                   returning: sql.SQL = sql.SQL("true")) -> Any:
     """Complete a running job whose chunks are all applied; None unless it did now.
 
     Runs after the caller's chunk committed, in its own statement: whichever chunk commits
@@ -351,27 +367,31 @@ def finish_if_done(conn: psycopg.Connection, job_id: int, *,
     chunk may complete in that chunk's transaction: there is no other chunk.) It returns the
     SQL expression ``returning`` over the completed job ``j``, asked in the same statement.
     """
-    row = conn.execute(sql.SQL(
+    row = conn.execute(_finish_statement(returning.as_string()), (job_id,)).fetchone()
+    return None if row is None else row[0]
+
+
+@functools.cache
+def _finish_statement(returning: str) -> sql.SQL:
+    """Return finish_if_done's statement, by the expression it returns."""
+    return rendered(sql.SQL(
         "UPDATE batch_jobs j SET status = 'completed', finished_at = now(),"
         " (finished_count, error_count) = {}"
         " WHERE j.id = %s AND j.status = 'running'"
         " AND EXISTS (SELECT 1 FROM batch_chunks c WHERE c.job_id = j.id)"
         " AND NOT EXISTS (SELECT 1 FROM batch_chunks c WHERE c.job_id = j.id AND c.done_at IS NULL)"
-        " RETURNING {}").format(CHUNK_SUMS, returning),
-        (job_id,),
-    ).fetchone()
-    return None if row is None else row[0]
+        " RETURNING {}").format(CHUNK_SUMS, sql.SQL(returning)))  # type: ignore[arg-type]
 
 
 def fail_job(conn: psycopg.Connection, job_id: int, message: str) -> bool:
     """Mark an unfinished job failed with ``message``, keeping the figures it reached."""
-    row = conn.execute(sql.SQL(
-        "UPDATE batch_jobs j SET status = 'failed', finished_at = now(), failure_message = %s,"
-        " (finished_count, error_count) = {}"
-        " WHERE j.id = %s AND j.status IN ('queued', 'running') RETURNING 1").format(CHUNK_SUMS),
-        (message, job_id),
-    ).fetchone()
-    return row is not None
+    return conn.execute(_FAIL_JOB, (message, job_id)).fetchone() is not None
+
+
+_FAIL_JOB = rendered(sql.SQL(
+    "UPDATE batch_jobs j SET status = 'failed', finished_at = now(), failure_message = %s,"
+    " (finished_count, error_count) = {}"
+    " WHERE j.id = %s AND j.status IN ('queued', 'running') RETURNING 1").format(CHUNK_SUMS))
 
 
 @dataclass(frozen=True)
@@ -398,14 +418,15 @@ def stop_job(conn: psycopg.Connection, tenant_id: int | None, job_id: int, *,
     if job.status in ("completed", "failed"):
         return StopResult(job, refused=True)
     if job.status != "stopped":
-        conn.execute(sql.SQL(
-            "UPDATE batch_jobs j SET status = 'stopped', finished_at = now(),"
-            " (finished_count, error_count) = {} WHERE j.id = %s").format(CHUNK_SUMS),
-            (job_id,),
-        )
+        conn.execute(_STOP, (job_id,))
         job = get_job(conn, job_id)
     with_chunks = job.total_count <= chunks_up_to
     return StopResult(job, chunks=done_chunks(conn, job_id) if with_chunks else [])
+
+
+_STOP = rendered(sql.SQL(
+    "UPDATE batch_jobs j SET status = 'stopped', finished_at = now(),"
+    " (finished_count, error_count) = {} WHERE j.id = %s").format(CHUNK_SUMS))
 
 
 def claim_stalled_jobs(conn: psycopg.Connection, older_than_seconds: int, limit: int = 100
@@ -537,13 +558,14 @@ def begin_start_attempt(conn: psycopg.Connection, job_id: int) -> int | None:
     Committed without waiting for the flush (``COMMIT_WITHOUT_FLUSH``): a worker killed
     while starting the job leaves the attempt counted all the same.
     """
-    row = conn.execute(sql.SQL(
-        "UPDATE batch_jobs SET start_attempts = start_attempts + 1"
-        " WHERE id = %s AND status = 'queued' AND {} RETURNING start_attempts").format(
-            COMMIT_WITHOUT_FLUSH),
-        (job_id,),
-    ).fetchone()
+    row = conn.execute(_BEGIN_START_ATTEMPT, (job_id,)).fetchone()
     return row[0] if row else None
+
+
+_BEGIN_START_ATTEMPT = rendered(sql.SQL(
+    "UPDATE batch_jobs SET start_attempts = start_attempts + 1"
+    " WHERE id = %s AND status = 'queued' AND {} RETURNING start_attempts").format(
+        COMMIT_WITHOUT_FLUSH))
 
 
 def iso(moment: datetime | None) -> str | None:

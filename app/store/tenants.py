@@ -17,6 +17,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from app.store.statements import rendered
+
 # Compared against when the APIKey is unknown, so that a wrong APIKey and a wrong
 # SecretKey cost the same work and look the same from outside.
 _DUMMY_DIGEST = hashlib.sha256(b"no such key").digest()
@@ -135,11 +137,13 @@ ACTIVE_KEY_PAIR = sql.SQL("k.api_key_digest = %s AND k.revoked_at IS NULL")
 
 def authenticate(conn: psycopg.Connection, api_key: str, secret_key: str) -> Tenant | None:
     """Return the tenant owning this active pair, or None."""
-    query = sql.SQL("SELECT {} FROM {} WHERE {}").format(KEY_PAIR_COLUMNS, KEY_PAIR_TABLES,
-                                                          ACTIVE_KEY_PAIR)
     with conn.cursor(row_factory=dict_row) as cursor:
-        row = cursor.execute(query, (digest(api_key),)).fetchone()
+        row = cursor.execute(_AUTHENTICATE, (digest(api_key),)).fetchone()
     return verified_tenant(row, secret_key)
+
+
+_AUTHENTICATE = rendered(sql.SQL("SELECT {} FROM {} WHERE {}").format(
+    KEY_PAIR_COLUMNS, KEY_PAIR_TABLES, ACTIVE_KEY_PAIR))
 
 
 def verified_tenant(row: Mapping[str, Any] | None, secret_key: str) -> Tenant | None:
