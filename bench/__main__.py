@@ -22,6 +22,7 @@ from bench.results import Run, latency_summary
 from bench.rounds import median_ratio, median_runs, paired_ratios
 from bench.service import Load, WorkerPool, drive, get_latencies, new_tenant, start_service
 from bench.settings import Settings, parse
+from bench.warm_start import run_warm_start_phase
 
 log = logging.getLogger("bench")
 
@@ -80,6 +81,10 @@ def run_phases(settings: Settings, env, logs: Path) -> dict:
                                                  settings.bulk_upload_mib, Path(files))
     finally:
         service.stop_all()
+    warm_start = {}
+    if settings.warm_start_rounds:
+        warm_start = run_warm_start_phase(env, logs, rounds=settings.warm_start_rounds,
+                                          clients=settings.clients, batch=settings.batch)
     runs = median_runs(rounds)
     if settings.naive_records:
         log.info("the naive peer: %d customers, one task each", settings.naive_records)
@@ -96,6 +101,7 @@ def run_phases(settings: Settings, env, logs: Path) -> dict:
             "latency": {key: latency_summary(samples) for key, samples in latency.items()},
             "memory": memory,
             "bulk": bulk,
+            "warm_start": warm_start,
             "_runs": list(runs.values()),
             "_bulk_runs": bulk_runs}
 

@@ -153,6 +153,7 @@ def table(figures: dict) -> str:
               f"| worker RSS growth over {memory.get('growth_records', 0):,} records "
               f"| {memory.get('worker_rss_growth_mib')} |"]
     lines += bulk_table(figures.get("bulk") or {})
+    lines += warm_start_table(figures.get("warm_start") or {})
     lines += ["", "| target | met |", "| --- | --- |"]
     for verdict in figures["targets"].values():
         met = {True: "yes", False: "**no**", None: "not measured"}[verdict["met"]]
@@ -193,6 +194,22 @@ def bulk_table(bulk: dict) -> list[str]:
         lines += [f"| a {large['mib']:,} MiB upload: MB/s | {large['mb_per_s']} |",
                   f"| web RSS during it: idle, peak, growth MiB | {large['web_idle_mib']}, "
                   f"{large['web_peak_mib']}, {large['web_rss_growth_mib']} |"]
+    return lines
+
+
+def warm_start_table(warm_start: dict) -> list[str]:
+    """Return the rows of the WARM_START phase (none if it did not run)."""
+    if not warm_start:
+        return []
+    lines = ["", "| a new web process, WARM_START | samples | p50 ms | p99 ms | max ms |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for key, label in (("first_post", "each client's first POST"),
+                       ("first_posts", "the clients' first POSTs"),
+                       ("get_warm", "GET of a job, once warm")):
+        for setting, figures in warm_start.items():
+            value = figures[key]
+            lines.append(f"| {label}, {setting} | {value['count']} | {value['p50_ms']} | "
+                         f"{value['p99_ms']} | {value['max_ms']} |")
     return lines
 
 

@@ -25,6 +25,7 @@ class Settings:
     rounds: int           # rounds of the limit and service phases, and of the scale phases
     bulk_records: int     # customers of the bulk phase's one upload (0: skip the phase)
     bulk_upload_mib: int  # the large upload of the bulk phase, for the web's memory (0: skip)
+    warm_start_rounds: int  # new web processes per WARM_START setting (0: skip the phase)
     out: Path
 
 
@@ -47,6 +48,9 @@ _OPTIONS = (
      "customers in the bulk phase's one NDJSON upload, inserted then updated (0 skips it)"),
     ("bulk-upload-mib", "BENCH_BULK_UPLOAD_MIB", 1024,
      "MiB of the bulk phase's large upload, for the web's memory (0 skips it)"),
+    ("warm-start-rounds", "BENCH_WARM_START_ROUNDS", 4,
+     "new web processes with WARM_START on, and as many with it off, for their first requests "
+     "(0 skips the phase)"),
 )
 
 

@@ -12,12 +12,14 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bench.warm_start import FIRST_POSTS, STEADY_GETS
+
 pytestmark = pytest.mark.bench
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--records", "2000", "--batch", "500", "--clients", "2", "--scale-records", "1000",
         "--naive-records", "20", "--memory-records", "1000", "--get-requests", "5", "--rounds", "2",
-        "--bulk-records", "3000", "--bulk-upload-mib", "2"]
+        "--bulk-records", "3000", "--bulk-upload-mib", "2", "--warm-start-rounds", "1"]
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +90,19 @@ def test_the_bulk_phase_moved_its_upload_and_measured_beside_it(bench_run):
     assert bulk["large_upload"]["mib"] >= 2 and bulk["large_upload"]["web_peak_mib"] > 0
     assert bulk["psql_copy_mb_per_s"] > 0
     assert (out / "bulk.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_warm_start_phase_started_the_web_with_the_setting_on_and_off(bench_run):
+    out, stdout, log = bench_run
+    warm_start = orjson.loads((out / "bench.json").read_bytes())["warm_start"]
+    assert set(warm_start) == {"on", "off"}
+    for figures in warm_start.values():
+        assert figures["first_post"]["count"] == 2  # one round, two clients
+        assert figures["first_posts"]["count"] == 2 * FIRST_POSTS
+        assert figures["get_warm"]["count"] == STEADY_GETS
+        assert 0 < figures["first_post"]["p50_ms"] <= figures["first_post"]["max_ms"]
+    assert "WARM_START on, round 1" in log and "WARM_START off, round 1" in log
+    assert "| each client's first POST, off |" in stdout
 
 
 def test_chart_and_table_are_written(bench_run):
