@@ -91,6 +91,13 @@ def celery_settings(config: Config) -> dict:
         # AMQP heartbeats both ways: RabbitMQ requeues a lost worker's messages and the
         # worker reconnects once the connection has been silent about twice this long.
         "broker_heartbeat": config.BROKER_HEARTBEAT_SECONDS if amqp else 0,
+        # A worker's remote-control queue (pings, Flower, `celery control`) is not exclusive
+        # to its connection: a worker cut off from RabbitMQ reconnects as soon as its link
+        # is back, often before the server has given up on the old connection, and declaring
+        # an exclusive queue the old one still holds fails (RESOURCE_LOCKED), which Celery
+        # takes for an unrecoverable error: the worker exits. Not exclusive, the queue still
+        # goes 10 s after its last consumer (control_queue_expires).
+        "control_queue_exclusive": not amqp,
         # Results live in PostgreSQL; Celery's result backend would be a second copy.
         "task_ignore_result": True,
         # The (disabled) result backend is then built once per process, not once per

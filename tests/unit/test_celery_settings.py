@@ -59,6 +59,8 @@ def test_rabbitmq_gets_durable_quorum_queues_on_topic_exchanges():
     assert settings["task_default_queue_type"] == "quorum"
     assert settings["broker_transport_options"] == {"confirm_publish": True}
     assert settings["broker_heartbeat"] == 10
+    # A reconnecting worker declares its control queue again (test_rabbitmq_control_queue).
+    assert settings["control_queue_exclusive"] is False
 
 
 def test_redis_waits_on_a_silent_broker_no_longer_than_the_timeout():
