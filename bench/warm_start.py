@@ -17,7 +17,6 @@ the machine.
 
 from __future__ import annotations
 
-import http.client
 import logging
 import threading
 import time
@@ -30,6 +29,7 @@ from app.store import tenants
 from bench import data
 from bench.results import latency_summary
 from bench.service import KeepAliveClient, Keys, start_service
+from devtools.service import answers
 from tests.support.service import wait_until
 
 log = logging.getLogger("bench")
@@ -62,7 +62,7 @@ def _one_start(env, logs: Path, pair, body: bytes, clients: int, setting: str,
     service = start_service(env.database_url, env.redis_url, logs,
                             WARM_START="true" if setting == "on" else "false")
     try:
-        wait_until(lambda: _answers_health(service.base_url), timeout=60,
+        wait_until(lambda: answers(f"{service.base_url}/healthz"), timeout=60,
                    what="the new web process to answer /healthz")
         keys = Keys(service.base_url, pair.api_key, pair.secret_key)
         first_posts = _first_posts(keys, body, clients)
@@ -72,18 +72,6 @@ def _one_start(env, logs: Path, pair, body: bytes, clients: int, setting: str,
         samples["get_warm"].extend(_gets(keys, next(iter(first_posts))))
     finally:
         service.stop_all()
-
-
-def _answers_health(base_url: str) -> bool:
-    host, port = base_url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=2)
-    try:
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        connection.close()
 
 
 def _first_posts(keys: Keys, body: bytes, clients: int) -> dict[int, list[float]]:
@@ -97,8 +85,8 @@ def _first_posts(keys: Keys, body: bytes, clients: int) -> dict[int, list[float]
         connection = KeepAliveClient(keys)
         try:
             start.wait()
-            answers = [connection.submit(body) for _ in range(FIRST_POSTS)]
-            results.append((answers[0][0], [elapsed for _, elapsed in answers]))
+            submitted = [connection.submit(body) for _ in range(FIRST_POSTS)]
+            results.append((submitted[0][0], [elapsed for _, elapsed in submitted]))
         except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
             failures.append(error)
         finally:

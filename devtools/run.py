@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
@@ -42,6 +41,7 @@ from devtools.exposure import (
     served,
 )
 from devtools.servers import ServerError, provide_servers
+from devtools.service import answers
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ("web", "worker", "beat", "flower")
@@ -182,7 +182,7 @@ def _announce_when_ready(env: dict[str, str], host: Address) -> None:
     ready = False
     while not ready and time.monotonic() < deadline:
         time.sleep(0.5)
-        ready = _answers(f"{api}/healthz")
+        ready = answers(f"{api}/healthz")
     if not ready:
         log.warning("the API has not answered %s/healthz yet: see its log above", api)
     # Straight to stdout, not through honcho's printer: its per-line prefixes would break the
@@ -219,15 +219,6 @@ class _BestEffortOutput:
     def isatty(self) -> bool:
         """Tell whether the stream is a terminal (honcho colours its output then)."""
         return self._stream.isatty()
-
-
-def _answers(url: str) -> bool:
-    """Tell whether url answers 200."""
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:  # URLError and HTTPError included
-        return False
 
 
 def banner(api: str, flower: str, listening: str, api_keys: str, operator_token: str) -> str:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,15 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.05, what: str =
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+def answers(url: str) -> bool:
+    """Tell whether ``url`` answers 200 within a second (refused, silent or an error: no)."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:  # URLError and HTTPError included
+        return False
 
 
 @dataclass
