@@ -1,7 +1,9 @@
-"""Session fixtures: real PostgreSQL and Redis servers, a private database on each.
+"""Session fixtures: real PostgreSQL, Redis and RabbitMQ servers, a private database (or
+virtual host) on each.
 
 Servers come from DATABASE_URL / REDIS_URL, else the default local ports, else embedded
-ones started under .run/test (see devtools.servers).
+ones started under .run/test (see devtools.servers); RabbitMQ from RABBITMQ_URL, else the
+local server (see tests.support.brokers).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 
 from app.store import tenants
 from devtools.servers import provide_servers
+from tests.support.brokers import claimed_vhost, rabbitmq_server_url, unavailable_reason
 from tests.support.databases import claimed_redis_database, fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +50,16 @@ def database_url(servers) -> Iterator[str]:
 def redis_url(servers) -> Iterator[str]:
     """A Redis database number claimed for this run."""
     with claimed_redis_database(servers.redis_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> Iterator[str]:
+    """A RabbitMQ virtual host of this run's own."""
+    server = rabbitmq_server_url()
+    if reason := unavailable_reason(server):
+        pytest.skip(reason)
+    with claimed_vhost(server) as url:
         yield url
 
 

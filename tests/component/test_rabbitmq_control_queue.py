@@ -15,16 +15,6 @@ from kombu import Connection
 
 from app.config import Config
 from app.messaging.celery_app import celery_settings
-from tests.support.brokers import claimed_vhost, rabbitmq_server_url, unavailable_reason
-
-
-@pytest.fixture(scope="module")
-def rabbitmq_url():
-    server = rabbitmq_server_url()
-    if reason := unavailable_reason(server):
-        pytest.skip(reason)
-    with claimed_vhost(server) as url:
-        yield url
 
 
 def _control_queue(url: str, **overrides):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from celery import Celery
 
-from tests.support.brokers import claimed_vhost, rabbitmq_server_url, unavailable_reason
 from tests.support.client import ApiClient
 from tests.support.service import running_service, service_environment
 
@@ -29,16 +28,6 @@ def redis_service(database_url, redis_url, tmp_path_factory):
     """gunicorn and a Celery worker on Redis (broker and counters), for the whole run."""
     with _service(tmp_path_factory, database_url, redis_url) as service:
         yield service
-
-
-@pytest.fixture(scope="session")
-def rabbitmq_url():
-    """A RabbitMQ virtual host of this run's own."""
-    server = rabbitmq_server_url()
-    if reason := unavailable_reason(server):
-        pytest.skip(reason)
-    with claimed_vhost(server) as url:
-        yield url
 
 
 @pytest.fixture(scope="session")
